@@ -1,0 +1,69 @@
+"""Credentials and endpoints: an Airflow connection when running under Airflow, else environment variables.
+
+The ``etl`` package does not need Airflow; inside a task the Airflow
+connection (metadata database, secrets backend or ``AIRFLOW_CONN_*``) wins,
+so operators manage secrets where they manage every other connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a platform lives and the secret it wants; ``secret`` is never logged."""
+
+    conn_id: str
+    base_url: str
+    secret: str | None
+
+    def __repr__(self) -> str:  # keep the secret out of tracebacks and logs
+        return f"Endpoint(conn_id={self.conn_id!r}, base_url={self.base_url!r}, secret={'***' if self.secret else None})"
+
+
+def _airflow_connection(conn_id: str) -> tuple[str | None, str | None] | None:
+    try:
+        from airflow.sdk import BaseHook  # noqa: PLC0415 - optional, only under Airflow
+    except ImportError:
+        return None
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except Exception:  # noqa: BLE001 - any lookup failure means "not configured in Airflow"
+        return None
+    host = conn.host or None
+    if host and conn.schema and "://" not in host:
+        host = f"{conn.schema}://{host}"
+    return host, conn.password or None
+
+
+def resolve_endpoint(conn_id: str, *, default_base_url: str, base_env: str, secret_env: str) -> Endpoint:
+    """The endpoint for ``conn_id``: the Airflow connection if it exists, else ``base_env``/``secret_env``."""
+    found = _airflow_connection(conn_id) if os.environ.get("PANTAU_NO_AIRFLOW_CONNECTIONS") != "1" else None
+    if found is not None:
+        host, secret = found
+        return Endpoint(conn_id, (host or default_base_url).rstrip("/"), secret)
+    return Endpoint(
+        conn_id,
+        (os.environ.get(base_env) or default_base_url).rstrip("/"),
+        os.environ.get(secret_env) or None,
+    )
+
+
+def warehouse_url(default: str) -> str:
+    """The warehouse SQLAlchemy URL: Airflow connection ``warehouse``, else WAREHOUSE_URL, else ``default``."""
+    try:
+        from airflow.sdk import BaseHook  # noqa: PLC0415
+
+        conn = BaseHook.get_connection("warehouse")
+        uri = conn.get_uri()
+        if uri.startswith("postgres://") or uri.startswith("postgresql://"):
+            uri = "postgresql+psycopg://" + uri.split("://", 1)[1]
+        return uri
+    except Exception:  # noqa: BLE001 - not under Airflow, or no such connection
+        pass
+    return os.environ.get("WAREHOUSE_URL") or default

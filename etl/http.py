@@ -1,0 +1,306 @@
+"""One HTTP client for every source.
+
+Every platform call goes through :class:`ApiClient` so that timeouts, retries,
+rate-limit handling, call accounting and secret redaction are written once.
+Errors come out as two types: :class:`RetriableApiError` (the request may
+succeed later: 429, 5xx, timeouts, broken bodies) and :class:`FatalApiError`
+(it will not: bad key, not found, quota spent).  Both carry the source, the
+account and the status so a failed task explains itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+
+log = logging.getLogger(__name__)
+
+#: Query parameters and JSON keys whose values are secrets on some platform.
+SECRET_KEYS = frozenset(
+    {
+        "key",
+        "api_key",
+        "apikey",
+        "access_token",
+        "client_secret",
+        "client_key",
+        "token",
+        "refresh_token",
+        "password",
+        "secret",
+        "authorization",
+        "appsecret_proof",
+    }
+)
+REDACTED = "***"
+RETRIABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+
+
+class ApiError(Exception):
+    """A platform call that did not give a usable answer."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str,
+        account: str | None = None,
+        status: int | None = None,
+        reason: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        self.source = source
+        self.account = account
+        self.status = status
+        self.reason = reason
+        self.url = url
+        where = f"source={source}" + (f" account={account}" if account else "")
+        what = f" status={status}" if status is not None else ""
+        why = f" reason={reason}" if reason else ""
+        super().__init__(f"{where}{what}{why}: {message}")
+
+
+class RetriableApiError(ApiError):
+    """The call may succeed if tried again later (429, 5xx, timeout, bad body)."""
+
+    def __init__(self, message: str, *, wait_seconds: float | None = None, **kw: Any) -> None:
+        self.wait_seconds = wait_seconds
+        super().__init__(message, **kw)
+
+
+class FatalApiError(ApiError):
+    """Trying again will not help (bad credentials, not found, quota spent)."""
+
+
+class BudgetExhausted(Exception):
+    """The platform's rate budget for this run is spent; defer the rest."""
+
+
+def redact_url(url: str) -> str:
+    """Return ``url`` with the values of secret query parameters masked."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [(k, REDACTED if k.lower() in SECRET_KEYS else v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    return urlunsplit(parts._replace(query=urlencode(query, safe=",:")))
+
+
+def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """Mask secrets in a JSON-like value: secret keys, and any known secret string."""
+    known = [s for s in secrets if s]
+    if isinstance(value, Mapping):
+        return {
+            k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v, known)) for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact(v, known) for v in value]
+    if isinstance(value, str):
+        for secret in known:
+            value = value.replace(secret, REDACTED)
+        return value
+    return value
+
+
+def redact_text(text: str, secrets: Iterable[str]) -> str:
+    """Mask known secret strings and ``key=``-style query values inside free text."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return re.sub(
+        r"(?i)\b(" + "|".join(sorted(SECRET_KEYS)) + r")=([^&\s\"']+)",
+        lambda m: f"{m.group(1)}={REDACTED}",
+        text,
+    )
+
+
+def retry_after_seconds(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """Seconds to wait as the server asked: Retry-After (seconds or HTTP date) or x-rate-limit-reset."""
+    value = headers.get("Retry-After")
+    if value:
+        value = value.strip()
+        if value.isdigit():
+            return float(value)
+        try:
+            when = parsedate_to_datetime(value).timestamp()
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, when - (now if now is not None else time.time()))
+    reset = headers.get("x-rate-limit-reset")
+    if reset and reset.strip().isdigit():
+        return max(0.0, float(reset) - (now if now is not None else time.time()))
+    return None
+
+
+@dataclass
+class CallRecord:
+    """What one HTTP exchange looked like, redacted, for the raw landing."""
+
+    method: str
+    url: str
+    status: int
+    body: str
+    elapsed_ms: int
+    attempt: int
+
+
+@dataclass
+class ApiClient:
+    """A retrying HTTP client shared by every source.
+
+    ``secrets`` are masked from every URL, body and message the client hands
+    out; ``on_response`` receives a redacted :class:`CallRecord` for each
+    exchange (the raw landing hooks in here, so bodies land before parsing).
+    """
+
+    source: str
+    timeout: float = 30.0
+    max_attempts: int = 5
+    backoff_base: float = 0.5
+    backoff_max: float = 60.0
+    max_wait: float = 300.0
+    secrets: tuple[str, ...] = ()
+    headers: dict[str, str] = field(default_factory=dict)
+    on_response: Callable[[CallRecord], None] | None = None
+    sleep: Callable[[float], None] = time.sleep
+    classify: Callable[[requests.Response], tuple[str, str] | None] | None = None
+    session: requests.Session = field(default_factory=requests.Session)
+    calls: int = 0
+    retries: int = 0
+
+    def get_json(self, url: str, params: Mapping[str, Any] | None = None, *, account: str | None = None) -> Any:
+        """GET ``url`` and return the decoded JSON body, retrying what can be retried."""
+        full_url = requests.Request("GET", url, params=params).prepare().url or url
+        safe_url = redact_url(full_url)
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(full_url, safe_url, attempt, account)
+            except RetriableApiError as exc:
+                if attempt >= self.max_attempts:
+                    raise RetriableApiError(
+                        f"gave up after {attempt} attempts: {exc.args[0].split(': ', 1)[-1]}",
+                        source=self.source,
+                        account=account,
+                        status=exc.status,
+                        reason=exc.reason,
+                        url=safe_url,
+                    ) from exc
+                wait = self._backoff(attempt, exc.wait_seconds)
+                self.retries += 1
+                log.warning(
+                    "retrying",
+                    extra={"source": self.source, "account": account, "status": exc.status, "attempt": attempt, "wait_s": round(wait, 2), "url": safe_url},
+                )
+                self.sleep(wait)
+
+    def _backoff(self, attempt: int, asked: float | None) -> float:
+        if asked is not None:
+            if asked > self.max_wait:
+                raise RetriableApiError(
+                    f"server asked to wait {asked:.0f}s, more than the {self.max_wait:.0f}s allowed",
+                    source=self.source,
+                    wait_seconds=asked,
+                )
+            return asked
+        # Full jitter keeps mapped tasks that hit the same limit from retrying in step.
+        return random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
+
+    def _attempt(self, full_url: str, safe_url: str, attempt: int, account: str | None) -> Any:
+        started = time.perf_counter()
+        self.calls += 1
+        try:
+            response = self.session.get(full_url, timeout=self.timeout, headers=self.headers)
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise RetriableApiError(
+                f"{type(exc).__name__} calling {safe_url}", source=self.source, account=account, url=safe_url
+            ) from None
+        elapsed_ms = int((time.perf_counter() - started) * 1000)
+        body = response.text
+        if self.on_response is not None:
+            self.on_response(
+                CallRecord("GET", safe_url, response.status_code, redact_text(body, self.secrets), elapsed_ms, attempt)
+            )
+        status = response.status_code
+        reason = _error_reason(body)
+        if self.classify is not None:
+            verdict = self.classify(response)
+            if verdict is not None:
+                kind, why = verdict
+                error = RetriableApiError if kind == "retriable" else FatalApiError
+                raise error(
+                    redact_text(why, self.secrets), source=self.source, account=account, status=status, reason=reason, url=safe_url
+                )
+        if status in RETRIABLE_STATUSES:
+            raise RetriableApiError(
+                _error_message(body, self.secrets) or f"HTTP {status}",
+                wait_seconds=retry_after_seconds(response.headers),
+                source=self.source,
+                account=account,
+                status=status,
+                reason=reason,
+                url=safe_url,
+            )
+        if status >= 400:
+            raise FatalApiError(
+                _error_message(body, self.secrets) or f"HTTP {status}",
+                source=self.source,
+                account=account,
+                status=status,
+                reason=reason,
+                url=safe_url,
+            )
+        try:
+            return json.loads(body)
+        except ValueError:
+            # A cut-off body is a transport accident, not the platform's answer.
+            raise RetriableApiError(
+                f"response body is not valid JSON ({len(body)} bytes)",
+                source=self.source,
+                account=account,
+                status=status,
+                reason="invalid_json",
+                url=safe_url,
+            ) from None
+
+
+def _error_payload(body: str) -> dict[str, Any]:
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return {}
+    error = payload.get("error") if isinstance(payload, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def _error_reason(body: str) -> str | None:
+    """The machine-readable reason of a Google/Meta-style error body, if any."""
+    error = _error_payload(body)
+    errors = error.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("reason"):
+        return str(errors[0]["reason"])
+    details = error.get("details")
+    if isinstance(details, list):
+        for detail in details:
+            if isinstance(detail, dict) and detail.get("reason"):
+                return str(detail["reason"])
+    return str(error["status"]) if error.get("status") else None
+
+
+def _error_message(body: str, secrets: Iterable[str]) -> str | None:
+    error = _error_payload(body)
+    message = error.get("message")
+    if message:
+        return redact_text(re.sub(r"<[^>]+>", "", str(message)), secrets)
+    text = body.strip()
+    return redact_text(text[:200], secrets) if text and not text.startswith("{") else None

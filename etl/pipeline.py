@@ -1,0 +1,342 @@
+"""The steps the DAGs wire together, callable without Airflow (CLI, tests, backfills).
+
+Each step takes a :class:`~etl.runtime.RunContext` and hands the next one
+small dicts of paths and counts; data itself moves through landing and
+staging files, never through XCom.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from etl import parse
+from etl.connections import resolve_endpoint, warehouse_url
+from etl.http import ApiClient
+from etl.landing import LandingWriter, landing_path, safe_name
+from etl.quality import QualityGateFailed, validate_frame
+from etl.registry import read_registry
+from etl.runtime import RunContext, TaskAudit, audited
+from etl.settings import Settings, load_settings
+from etl.sources import youtube
+from etl.sources.base import RateBudget
+from etl.warehouse import Warehouse
+
+log = logging.getLogger(__name__)
+
+#: Natural keys of each frame, for de-duplication and quarantine record keys.
+FRAME_KEYS = {
+    "account_snapshots": ["platform", "platform_account_id", "snapshot_date"],
+    "posts": ["platform", "platform_post_id"],
+    "post_metrics": ["platform", "platform_post_id", "snapshot_date"],
+}
+WAREHOUSE_TABLES = [
+    "dim_agency", "dim_agency_alias", "dim_account", "campaign", "dim_post", "fact_account_daily",
+    "fact_post_metrics_daily", "etl_account_coverage", "agency_daily_indicators", "etl_quarantine", "etl_run",
+]
+
+
+def open_warehouse(settings: Settings | None = None) -> Warehouse:
+    """The configured warehouse (Airflow connection ``warehouse``, WAREHOUSE_URL, or the DuckDB file), migrated."""
+    settings = settings or load_settings()
+    warehouse = Warehouse(warehouse_url(settings.warehouse_url or settings.default_warehouse_url))
+    warehouse.migrate()
+    return warehouse
+
+
+# -- registry_sync -------------------------------------------------------------------------
+
+
+def sync_registry(run: RunContext, settings: Settings | None = None) -> dict[str, int]:
+    """Load the registry files into the dimension tables in one transaction."""
+    settings = settings or load_settings()
+    registry = read_registry(settings.registry_dir, settings.accounts_file)
+    warehouse = open_warehouse(settings)
+    try:
+        audit = TaskAudit("registry_sync", source="registry")
+        with audited(warehouse, run, audit), warehouse.transaction() as conn:
+            counts = {
+                "dim_agency": warehouse.merge(conn, "agencies", registry.agencies, "dim_agency"),
+                "dim_agency_alias": warehouse.merge(conn, "agency_aliases", registry.aliases, "dim_agency_alias"),
+                "dim_account": warehouse.merge(
+                    conn, "accounts", registry.accounts, "dim_account", {"closed_on": run.data_date}
+                ),
+                "campaign": warehouse.merge(conn, "campaigns", registry.campaigns, "campaign"),
+            }
+            audit.counts["rows_loaded"] = sum(counts.values())
+        log.info("registry synced", extra=run.log_extra(**counts))
+        return counts
+    finally:
+        warehouse.dispose()
+
+
+# -- social_metrics ------------------------------------------------------------------------
+
+
+def plan_shards(platform: str, run: RunContext, settings: Settings | None = None) -> list[dict[str, Any]]:
+    """Split the platform's active accounts into shards of ``shard_size`` for mapped tasks."""
+    settings = settings or load_settings()
+    warehouse = open_warehouse(settings)
+    try:
+        (count,) = warehouse.query(
+            "SELECT COUNT(*) FROM dim_account WHERE platform = :platform AND platform_account_id IS NOT NULL "
+            "AND (active_from IS NULL OR active_from <= :day) AND (active_to IS NULL OR active_to >= :day)",
+            {"platform": platform, "day": run.data_date},
+        )[0]
+    finally:
+        warehouse.dispose()
+    shards = max(1, -(-count // settings.shard_size))
+    return [{"platform": platform, "shard": i, "shards": shards} for i in range(shards)]
+
+
+def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int, day: date) -> list[youtube.AccountRef]:
+    rows = warehouse.query(
+        "SELECT a.account_key, a.platform_account_id, "
+        "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last "
+        "FROM dim_account a LEFT JOIN etl_account_coverage c "
+        "ON c.account_key = a.account_key AND c.snapshot_date = :previous_day "
+        "WHERE a.platform = :platform AND a.platform_account_id IS NOT NULL "
+        "AND (a.active_from IS NULL OR a.active_from <= :day) AND (a.active_to IS NULL OR a.active_to >= :day) "
+        "ORDER BY a.account_key",
+        {"platform": platform, "day": day, "previous_day": day - timedelta(days=1)},
+    )
+    size = -(-len(rows) // shards) if rows else 0
+    mine = rows[shard * size : (shard + 1) * size]
+    # Accounts deferred yesterday (budget spent) go first today.
+    mine.sort(key=lambda r: (r[2], r[0]))
+    return [youtube.AccountRef(r[0], r[1]) for r in mine]
+
+
+def extract_shard(platform: str, shard: int, shards: int, run: RunContext, settings: Settings | None = None) -> dict[str, Any]:
+    """Call the platform for one shard of accounts; land every response; return the landing paths."""
+    settings = settings or load_settings()
+    if platform != youtube.PLATFORM:
+        raise ValueError(f"no source for platform {platform!r}")
+    part = f"{platform}-{shard:03d}"
+    warehouse = open_warehouse(settings)
+    audit = TaskAudit("extract", map_index=shard, source=platform, shard=part)
+    try:
+        with audited(warehouse, run, audit):
+            accounts = _shard_accounts(warehouse, platform, shard, shards, run.data_date)
+            known = warehouse.query(
+                "SELECT p.platform_post_id, a.platform_account_id FROM dim_post p "
+                "JOIN dim_account a ON a.account_key = p.account_key "
+                "WHERE p.platform = :platform AND p.is_deleted = FALSE AND p.published_on >= :since",
+                {"platform": platform, "since": run.data_date - timedelta(days=settings.repull_days)},
+            )
+            endpoint = resolve_endpoint(
+                youtube.CONN_ID, default_base_url=youtube.DEFAULT_BASE_URL, base_env="YOUTUBE_API_BASE", secret_env="YOUTUBE_API_KEY"
+            )
+            if not endpoint.secret:
+                raise ValueError(
+                    f"source=youtube: no API key; set the password of Airflow connection '{youtube.CONN_ID}' "
+                    "or the environment variable YOUTUBE_API_KEY"
+                )
+            path = landing_path(settings.landing_dir, platform, run.data_date, run.run_id, part)
+            with LandingWriter(path, source=platform) as landing:
+                client = ApiClient(
+                    source=platform,
+                    timeout=settings.http_timeout,
+                    max_attempts=settings.http_max_attempts,
+                    secrets=(endpoint.secret,),
+                    on_response=landing.write,
+                )
+                budget = RateBudget(platform, settings.youtube_quota_budget // shards)
+                source = youtube.YouTubeSource(client, endpoint.base_url, endpoint.secret, budget, landing)
+                result = source.extract(
+                    accounts, as_of=run.as_of, repull_days=settings.repull_days, known_posts=[(r[0], r[1]) for r in known]
+                )
+            outcomes_file = path.with_name(path.name.replace(".jsonl.gz", ".outcomes.json"))
+            outcomes_file.write_text(
+                json.dumps(
+                    {
+                        "platform": platform,
+                        "accounts": {a.account_key: a.platform_account_id for a in accounts},
+                        "outcomes": {k: asdict(v) for k, v in result.outcomes.items()},
+                        "api_calls": result.api_calls,
+                        "api_retries": result.retries,
+                        "quota_units": result.units,
+                    },
+                    indent=1,
+                ),
+                encoding="utf-8",
+            )
+            audit.counts.update(api_calls=result.api_calls, api_retries=result.retries, rows_extracted=landing.lines)
+            failed = {k: v for k, v in result.outcomes.items() if v.status != "ok"}
+            if failed:
+                audit.status = "partial"
+                audit.message = f"{len(failed)} of {len(accounts)} accounts not collected: " + "; ".join(
+                    f"{k}: {v.status}" for k, v in list(failed.items())[:5]
+                )
+            log.info("extracted", extra=run.log_extra(source=platform, shard=part, api_calls=result.api_calls, failed_accounts=len(failed)))
+            return {"platform": platform, "part": part, "shard": shard, "landing": str(path), "outcomes": str(outcomes_file)}
+    finally:
+        warehouse.dispose()
+
+
+def _record_key(frame: str, row: pd.Series, position: int) -> str:
+    values = [row.get(c) for c in FRAME_KEYS.get(frame, [])]
+    if values and all(v is not None and v is not pd.NA and v == v for v in values):
+        return "|".join(str(v) for v in values)
+    return f"row:{position}"
+
+
+def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: Settings | None = None) -> dict[str, Any]:
+    """Parse a landing file into frames, validate each with its suite, quarantine bad rows.
+
+    Valid frames are written as Parquet under ``staging/`` for the load step.
+    """
+    settings = settings or load_settings()
+    platform, part = extracted["platform"], extracted["part"]
+    landing = Path(extracted["landing"])
+    outcome = json.loads(Path(extracted["outcomes"]).read_text(encoding="utf-8"))
+    account_by_platform_id = {v: k for k, v in outcome["accounts"].items()}
+    frames = parse.parse_landing(landing, platform, run.data_date, run.as_of)
+    out_dir = settings.staging_dir / platform / run.data_date.isoformat() / safe_name(run.run_id) / part
+    out_dir.mkdir(parents=True, exist_ok=True)
+    warehouse = open_warehouse(settings)
+    audit = TaskAudit("parse_validate", map_index=extracted["shard"], source=platform, shard=part)
+    written: dict[str, str] = {}
+    quarantine: list[pd.DataFrame] = []
+    gate_error: QualityGateFailed | None = None
+    try:
+        with audited(warehouse, run, audit):
+            post_accounts: dict[str, str] = {}
+            for name, df in parse.iter_frames(frames):
+                if name in FRAME_KEYS:
+                    # A retried call lands the same item twice; the last answer is the freshest.
+                    df = df.drop_duplicates(subset=FRAME_KEYS[name], keep="last").reset_index(drop=True)
+                if name == "account_snapshots":
+                    df.insert(0, "account_key", df["platform_account_id"].map(account_by_platform_id))
+                elif name == "posts":
+                    df.insert(0, "account_key", df["platform_account_id"].map(account_by_platform_id))
+                    post_accounts = dict(zip(df["platform_post_id"], df["account_key"], strict=True))
+                elif name == "post_metrics":
+                    df.insert(0, "account_key", df["platform_post_id"].map(post_accounts))
+                if name in FRAME_KEYS:
+                    try:
+                        checked = validate_frame(name, df, max_bad_share=settings.max_quarantine_share, source=f"{platform} {part}")
+                    except QualityGateFailed as exc:
+                        gate_error = gate_error or exc
+                        checked = exc.validation  # type: ignore[attr-defined]
+                    bad = checked.quarantined
+                    if len(bad):
+                        quarantine.append(
+                            pd.DataFrame(
+                                {
+                                    "data_date": run.data_date,
+                                    "source": platform,
+                                    "frame": name,
+                                    "part": part,
+                                    "record_key": [_record_key(name, r, i) for i, (_, r) in enumerate(bad.iterrows())],
+                                    "run_id": run.run_id,
+                                    "account": bad["account_key"].fillna(bad.get("platform_account_id", pd.Series(dtype=object))).tolist()
+                                    if "account_key" in bad
+                                    else None,
+                                    "failed_expectations": bad["failed_expectations"].tolist(),
+                                    "parse_issue": bad["parse_issue"].tolist(),
+                                    "record": bad["record"].tolist(),
+                                    "landing_file": str(landing),
+                                }
+                            )
+                        )
+                    df = checked.valid.drop(columns=["parse_issue", "record"])
+                    audit.counts["rows_valid"] = audit.counts.get("rows_valid", 0) + len(df)
+                    audit.counts["rows_quarantined"] = audit.counts.get("rows_quarantined", 0) + len(bad)
+                    audit.counts["rows_extracted"] = audit.counts.get("rows_extracted", 0) + checked.total
+                target = out_dir / f"{name}.parquet"
+                df.to_parquet(target, index=False)
+                written[name] = str(target)
+            with warehouse.transaction() as conn:
+                # Even an empty quarantine is merged: a rerun that fixed the rows clears them.
+                rows = pd.concat(quarantine, ignore_index=True) if quarantine else _empty_quarantine(run, platform, part)
+                warehouse.merge(conn, "quarantine", rows, "etl_quarantine")
+            if gate_error is not None:
+                raise gate_error
+            return {**extracted, "frames": written, "counts": dict(audit.counts)}
+    finally:
+        warehouse.dispose()
+
+
+def _empty_quarantine(run: RunContext, platform: str, part: str) -> pd.DataFrame:
+    # One sentinel key per frame lets the merge's DELETE clear the part; the sentinel itself is not inserted.
+    return pd.DataFrame(
+        {
+            "data_date": [run.data_date] * len(FRAME_KEYS),
+            "source": platform,
+            "frame": list(FRAME_KEYS),
+            "part": part,
+            "record_key": None,
+            "run_id": run.run_id,
+            "account": None,
+            "failed_expectations": None,
+            "parse_issue": None,
+            "record": None,
+            "landing_file": None,
+        }
+    )
+
+
+def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | None = None) -> dict[str, int]:
+    """Merge a shard's valid frames and its coverage ledger into the warehouse, in one transaction."""
+    settings = settings or load_settings()
+    platform, part = validated["platform"], validated["part"]
+    frames = {name: pd.read_parquet(path) for name, path in validated["frames"].items()}
+    outcome = json.loads(Path(validated["outcomes"]).read_text(encoding="utf-8"))
+    coverage = pd.DataFrame(
+        [
+            {"account_key": key, "snapshot_date": run.data_date, "platform": platform, "status": o["status"], "message": o["message"]}
+            for key, o in outcome["outcomes"].items()
+        ],
+        columns=["account_key", "snapshot_date", "platform", "status", "message"],
+    )
+    warehouse = open_warehouse(settings)
+    audit = TaskAudit("load", map_index=validated["shard"], source=platform, shard=part)
+    audit.counts.update(validated.get("counts", {}))
+    audit.counts.update(api_calls=outcome["api_calls"], api_retries=outcome["api_retries"])
+    try:
+        with audited(warehouse, run, audit), warehouse.transaction() as conn:
+            params = {"snapshot_date": run.data_date}
+            loaded = {
+                "dim_post": warehouse.merge(conn, "posts", frames["posts"], "dim_post", params),
+                "fact_account_daily": warehouse.merge(conn, "account_snapshots", frames["account_snapshots"], "fact_account_daily"),
+                "fact_post_metrics_daily": warehouse.merge(conn, "post_metrics", frames["post_metrics"], "fact_post_metrics_daily"),
+                "post_deletions": warehouse.merge(conn, "post_deletions", frames["post_deletions"], "post_deletions"),
+                "etl_account_coverage": warehouse.merge(conn, "account_coverage", coverage, "etl_account_coverage"),
+            }
+            audit.counts["rows_loaded"] = loaded["dim_post"] + loaded["fact_account_daily"] + loaded["fact_post_metrics_daily"]
+            not_ok = int((coverage["status"] != "ok").sum())
+            if not_ok:
+                audit.status = "partial"
+                audit.message = f"{not_ok} of {len(coverage)} accounts not collected (see etl_account_coverage)"
+        log.info("loaded", extra=run.log_extra(source=platform, shard=part, **loaded))
+        return loaded
+    finally:
+        warehouse.dispose()
+
+
+# -- agency_indicators ---------------------------------------------------------------------
+
+
+def compute_indicators(run: RunContext, settings: Settings | None = None) -> int:
+    """(Re)compute ``agency_daily_indicators`` for the run's day: delete the day, insert it, one transaction."""
+    settings = settings or load_settings()
+    warehouse = open_warehouse(settings)
+    audit = TaskAudit("compute_indicators", source="warehouse")
+    day = run.data_date
+    params = {"day": day, "previous_day": day - timedelta(days=1), "lookback_start": day - timedelta(days=settings.repull_days + 30)}
+    try:
+        with audited(warehouse, run, audit), warehouse.transaction() as conn:
+            warehouse.run_file(conn, "indicators/agency_daily_indicators", params)
+            rows = warehouse.scalar(conn, "SELECT COUNT(*) FROM agency_daily_indicators WHERE indicator_date = :day", {"day": day})
+            audit.counts["rows_loaded"] = rows
+        log.info("indicators computed", extra=run.log_extra(rows=rows))
+        return int(rows)
+    finally:
+        warehouse.dispose()

@@ -1,0 +1,163 @@
+"""The registry: agencies, their aliases, accounts and campaigns, read from the files in registry/.
+
+Each reader checks its file and stops on the first bad line with a message
+naming the file, the line and the field, so an operator editing a CSV by
+hand knows exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+CATEGORIES = ("kementerian", "lembaga", "provinsi", "kabkota")
+PLATFORMS = ("youtube", "instagram", "facebook", "x", "tiktok")
+ALIAS_KINDS = ("name", "short", "abbreviation", "colloquial", "former_name")
+
+
+class RegistryError(ValueError):
+    """A registry file that cannot be loaded as it is."""
+
+
+@dataclass(frozen=True)
+class Registry:
+    agencies: pd.DataFrame
+    aliases: pd.DataFrame
+    accounts: pd.DataFrame
+    campaigns: pd.DataFrame
+
+
+def _rows(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
+    if not path.exists():
+        raise RegistryError(f"{path}: file not found")
+    with path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in columns if c not in (reader.fieldnames or [])]
+        if missing:
+            raise RegistryError(f"{path}: missing column(s) {', '.join(missing)}")
+        return [(number, {k: (v or "").strip() for k, v in row.items() if k}) for number, row in enumerate(reader, start=2)]
+
+
+def _date(path: Path, line: int, field: str, value: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise RegistryError(f"{path}:{line}: field {field}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _require(path: Path, line: int, field: str, value: str, allowed: tuple[str, ...] | None = None) -> str:
+    if not value:
+        raise RegistryError(f"{path}:{line}: field {field} is empty")
+    if allowed is not None and value not in allowed:
+        raise RegistryError(f"{path}:{line}: field {field}: {value!r} is not one of {', '.join(allowed)}")
+    return value
+
+
+def read_agencies(path: Path) -> pd.DataFrame:
+    columns = ["agency_code", "name", "short_name", "category", "parent_agency_code", "region_code"]
+    records, seen = [], set()
+    for line, row in _rows(path, columns):
+        code = _require(path, line, "agency_code", row["agency_code"])
+        if code in seen:
+            raise RegistryError(f"{path}:{line}: field agency_code: {code!r} appears twice")
+        seen.add(code)
+        _require(path, line, "name", row["name"])
+        _require(path, line, "category", row["category"], CATEGORIES)
+        records.append({c: row[c] or None for c in columns})
+    agencies = pd.DataFrame(records, columns=columns)
+    orphans = set(agencies["parent_agency_code"].dropna()) - seen
+    if orphans:
+        raise RegistryError(f"{path}: field parent_agency_code names unknown agencies: {', '.join(sorted(orphans))}")
+    return agencies
+
+
+def read_aliases(path: Path, agency_codes: set[str]) -> pd.DataFrame:
+    columns = ["agency_code", "alias", "kind", "valid_from", "valid_to"]
+    records: dict[tuple[str, str], dict[str, object]] = {}
+    for line, row in _rows(path, columns):
+        code = _require(path, line, "agency_code", row["agency_code"])
+        if code not in agency_codes:
+            raise RegistryError(f"{path}:{line}: field agency_code: {code!r} is not in agencies.csv")
+        alias = _require(path, line, "alias", row["alias"])
+        records[(code, alias)] = {
+            "agency_code": code,
+            "alias": alias,
+            "kind": _require(path, line, "kind", row["kind"], ALIAS_KINDS),
+            "valid_from": _date(path, line, "valid_from", row["valid_from"]),
+            "valid_to": _date(path, line, "valid_to", row["valid_to"]),
+        }
+    return pd.DataFrame(list(records.values()), columns=columns)
+
+
+def read_accounts(path: Path, agency_codes: set[str]) -> pd.DataFrame:
+    columns = ["account_key", "agency_code", "platform", "handle", "platform_account_id", "layer", "active_from", "active_to"]
+    records, seen = [], set()
+    for line, row in _rows(path, columns):
+        key = _require(path, line, "account_key", row["account_key"])
+        if key in seen:
+            raise RegistryError(f"{path}:{line}: field account_key: {key!r} appears twice")
+        seen.add(key)
+        code = _require(path, line, "agency_code", row["agency_code"])
+        if code not in agency_codes:
+            raise RegistryError(f"{path}:{line}: field agency_code: {code!r} is not in agencies.csv")
+        layer = _require(path, line, "layer", row["layer"], ("0", "1", "2", "3"))
+        records.append(
+            {
+                "account_key": key,
+                "agency_code": code,
+                "platform": _require(path, line, "platform", row["platform"], PLATFORMS),
+                "handle": row["handle"] or None,
+                "platform_account_id": row["platform_account_id"] or None,
+                "layer": int(layer),
+                "active_from": _date(path, line, "active_from", row["active_from"]),
+                "active_to": _date(path, line, "active_to", row["active_to"]),
+                "is_sandbox": (row.get("note") or "").startswith("sandbox"),
+            }
+        )
+    return pd.DataFrame(records, columns=[*columns, "is_sandbox"])
+
+
+def read_campaigns(paths: list[Path]) -> pd.DataFrame:
+    columns = ["campaign_code", "name", "theme", "hashtags", "keywords", "starts_on", "ends_on", "is_sandbox"]
+    records = []
+    for path in paths:
+        for line, row in _rows(path, columns):
+            starts = _date(path, line, "starts_on", _require(path, line, "starts_on", row["starts_on"]))
+            ends = _date(path, line, "ends_on", _require(path, line, "ends_on", row["ends_on"]))
+            if starts and ends and ends < starts:
+                raise RegistryError(f"{path}:{line}: field ends_on: {ends} is before starts_on {starts}")
+            records.append(
+                {
+                    "campaign_code": _require(path, line, "campaign_code", row["campaign_code"]),
+                    "name": _require(path, line, "name", row["name"]),
+                    "theme": row["theme"] or None,
+                    "hashtags": "|".join(t.lstrip("#").lower() for t in row["hashtags"].split("|") if t) or None,
+                    "keywords": row["keywords"] or None,
+                    "starts_on": starts,
+                    "ends_on": ends,
+                    "is_sandbox": row["is_sandbox"].lower() == "true",
+                }
+            )
+    return pd.DataFrame(records, columns=columns)
+
+
+def read_registry(registry_dir: Path, accounts_file: Path) -> Registry:
+    """Every registry file; campaigns of a sandbox registry come with its accounts."""
+    agencies = read_agencies(registry_dir / "agencies.csv")
+    codes = set(agencies["agency_code"])
+    campaign_files = [registry_dir / "campaigns.csv"]
+    sandbox_campaigns = accounts_file.parent / "campaigns.csv"
+    if sandbox_campaigns.exists() and sandbox_campaigns != campaign_files[0]:
+        campaign_files.append(sandbox_campaigns)
+    return Registry(
+        agencies=agencies,
+        aliases=read_aliases(registry_dir / "agency_aliases.csv", codes),
+        accounts=read_accounts(accounts_file, codes),
+        campaigns=read_campaigns(campaign_files),
+    )

@@ -1,0 +1,102 @@
+"""What a task knows about the run it is part of, and the audit trail it leaves in ``etl_run``."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+log = logging.getLogger(__name__)
+JAKARTA = ZoneInfo("Asia/Jakarta")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """One data interval of one DAG run: the snapshot day and the moment counters are read."""
+
+    run_id: str
+    dag_id: str
+    data_date: date  # the Jakarta calendar day this run measures
+    as_of: datetime  # aware; when the platform counters are read (end of the data interval)
+
+    @classmethod
+    def for_day(cls, day: date, *, run_id: str, dag_id: str) -> RunContext:
+        """The nightly run for ``day``: counters read at 01:00 Jakarta time the next morning."""
+        as_of = datetime.combine(day + timedelta(days=1), datetime.min.time(), JAKARTA) + timedelta(hours=1)
+        return cls(run_id=run_id, dag_id=dag_id, data_date=day, as_of=as_of)
+
+    @classmethod
+    def from_airflow(cls, context: Mapping[str, Any]) -> RunContext:
+        """From an Airflow task context: the data interval's start gives the day, its end the read time."""
+        start = context.get("data_interval_start") or context.get("logical_date")
+        end = context.get("data_interval_end") or start
+        dag_run = context["dag_run"]
+        if start is None:  # asset-triggered runs have no interval: measure the day that just ended
+            end = datetime.now(UTC)
+            start = end - timedelta(days=1)
+        return cls(
+            run_id=dag_run.run_id,
+            dag_id=dag_run.dag_id,
+            data_date=start.astimezone(JAKARTA).date(),
+            as_of=end.astimezone(JAKARTA),
+        )
+
+    def log_extra(self, **more: Any) -> dict[str, Any]:
+        return {"run_id": self.run_id, "dag_id": self.dag_id, "data_date": self.data_date.isoformat(), **more}
+
+
+@dataclass
+class TaskAudit:
+    """Counters a task fills in; written to ``etl_run`` whether the task succeeds or fails."""
+
+    task_id: str
+    map_index: int = -1
+    source: str | None = None
+    shard: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    status: str = "success"
+    message: str | None = None
+
+
+AUDIT_COUNTS = ("rows_extracted", "rows_valid", "rows_quarantined", "rows_loaded", "api_calls", "api_retries")
+
+
+@contextmanager
+def audited(warehouse: Any, run: RunContext, audit: TaskAudit) -> Iterator[TaskAudit]:
+    """Run a block and record it in ``etl_run``: success, partial (some accounts failed) or failed with the error."""
+    started = datetime.now(UTC).replace(tzinfo=None)
+    clock = time.perf_counter()
+    try:
+        yield audit
+    except BaseException as exc:
+        audit.status = "failed"
+        audit.message = f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+    finally:
+        record = {
+            "run_id": run.run_id,
+            "dag_id": run.dag_id,
+            "task_id": audit.task_id,
+            "map_index": audit.map_index,
+            "source": audit.source,
+            "shard": audit.shard,
+            "data_date": run.data_date,
+            "started_at": started,
+            "finished_at": datetime.now(UTC).replace(tzinfo=None),
+            "status": audit.status,
+            **{name: audit.counts.get(name) for name in AUDIT_COUNTS},
+            "seconds": round(time.perf_counter() - clock, 3),
+            "message": audit.message,
+        }
+        try:
+            with warehouse.transaction() as conn:
+                warehouse.merge(conn, "etl_run", pd.DataFrame([record]), "etl_run")
+        except Exception:  # noqa: BLE001 - the audit must never hide the task's own error
+            log.exception("could not record the task in etl_run", extra=run.log_extra(task=audit.task_id))

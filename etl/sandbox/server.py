@@ -1,0 +1,458 @@
+"""The sandbox HTTP server: platform APIs over synthetic data, plus control endpoints.
+
+Control endpoints (no key needed, not counted in stats):
+
+* ``GET  /__sandbox/clock``  -> ``{"now": iso8601}``
+* ``POST /__sandbox/clock``  ``{"now": "2025-01-31T18:00:00Z"}`` (aware; ``null`` = real time)
+* ``GET  /__sandbox/stats``  -> :attr:`SandboxServer.stats`
+* ``GET  /__sandbox/faults`` / ``POST /__sandbox/faults`` ``{"youtube.status_burst": {...}, ...}``
+  (merged; a ``null`` value switches that fault off; ``{"clear": true}`` clears all)
+* ``POST /__sandbox/reset``  zeroes request counts and quota counters (not faults, not the clock)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import Iterator, Mapping, MutableMapping
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from .youtube_api import BASE_PATH, YouTubeApi, status_error_body
+from .youtube_data import DEFAULT_CAMPAIGN_HASHTAGS, YouTubeUniverse
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/json; charset=UTF-8"
+_CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")
+
+
+class AccountsError(ValueError):
+    """The accounts CSV cannot be used; the message names file, row and field."""
+
+
+def load_youtube_channels(accounts_csv: Path) -> dict[str, str]:
+    """Channel id -> handle for the ``platform == "youtube"`` rows of the CSV."""
+    channels: dict[str, str] = {}
+    with Path(accounts_csv).open(newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = {"platform", "platform_account_id"} - set(reader.fieldnames or ())
+        if missing:
+            raise AccountsError(f"{accounts_csv}: missing column(s) {sorted(missing)}")
+        for line, row in enumerate(reader, start=2):
+            if (row.get("platform") or "").strip().lower() != "youtube":
+                continue
+            cid = (row.get("platform_account_id") or "").strip()
+            if not _CHANNEL_ID.match(cid):
+                raise AccountsError(
+                    f"{accounts_csv}:{line}: account {row.get('account_key')!r}: "
+                    f"platform_account_id {cid!r} is not a channel id ('UC' + 22 chars)"
+                )
+            channels[cid] = (row.get("handle") or "").strip().lstrip("@")
+    return channels
+
+
+class Faults(MutableMapping[str, Any]):
+    """Thread-safe fault switches, all off by default.
+
+    Keys (``youtube.`` prefix; other platforms will use their own):
+
+    * ``youtube.status_burst``: ``{"status": 429|500|503, "count": N, "retry_after": s|None}``
+      - the next N YouTube requests get that status and a Google error body
+      (plus ``Retry-After`` when given), then service is normal again.
+    * ``youtube.slow_seconds`` (float) with ``youtube.slow_count`` (int): sleep that
+      long before answering each of the next ``slow_count`` requests.
+    * ``youtube.truncate_count`` (int): the next N 200 bodies are cut in half.
+    * ``youtube.hide_likes_ratio`` (float): overrides the universe's ratio of
+      videos without ``likeCount``.
+
+    Faulted requests (burst, slow, truncated) cost no quota.
+    """
+
+    KNOWN = frozenset(
+        {
+            "youtube.status_burst",
+            "youtube.slow_seconds",
+            "youtube.slow_count",
+            "youtube.truncate_count",
+            "youtube.hide_likes_ratio",
+        }
+    )
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._data: dict[str, Any] = {}
+
+    def __getitem__(self, key: str) -> Any:
+        with self._lock:
+            return self._data[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        if key not in self.KNOWN:
+            raise KeyError(f"unknown fault {key!r}; known: {sorted(self.KNOWN)}")
+        value = self._validate(key, value)
+        with self._lock:
+            if value is None:
+                self._data.pop(key, None)
+            else:
+                self._data[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        with self._lock:
+            del self._data[key]
+
+    def __iter__(self) -> Iterator[str]:
+        with self._lock:
+            return iter(list(self._data))
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._data)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-able copy of the active faults."""
+        with self._lock:
+            return json.loads(json.dumps(self._data))
+
+    @staticmethod
+    def _validate(key: str, value: Any) -> Any:
+        if value is None:
+            return None
+        if key == "youtube.status_burst":
+            if not isinstance(value, Mapping):
+                raise ValueError(f"{key} must be an object")
+            status = int(value.get("status", 503))
+            if status != 429 and not 500 <= status <= 599:
+                raise ValueError(f"{key}.status must be 429 or 5xx, got {status}")
+            retry = value.get("retry_after")
+            return {
+                "status": status,
+                "count": int(value.get("count", 1)),
+                "retry_after": None if retry is None else int(retry),
+            }
+        if key in ("youtube.slow_count", "youtube.truncate_count"):
+            return int(value)
+        return float(value)
+
+    def take(self, platform: str) -> dict[str, Any]:
+        """Consume this request's faults: returns ``burst`` / ``slow`` / ``truncate``."""
+        out: dict[str, Any] = {}
+        with self._lock:
+            burst = self._data.get(f"{platform}.status_burst")
+            if burst and burst["count"] > 0:
+                burst["count"] -= 1
+                out["burst"] = dict(burst)
+                return out  # an error answer is not also slowed or truncated
+            slow_n = self._data.get(f"{platform}.slow_count", 0)
+            if slow_n > 0:
+                self._data[f"{platform}.slow_count"] = slow_n - 1
+                out["slow"] = self._data.get(f"{platform}.slow_seconds", 0.0)
+            trunc = self._data.get(f"{platform}.truncate_count", 0)
+            if trunc > 0:
+                self._data[f"{platform}.truncate_count"] = trunc - 1
+                out["truncate"] = True
+        return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.1"
+    server_version = "PantauSandbox/1"
+
+    # The default handler logs the request line, which carries ?key=...
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        log.debug("%s %s -> %s", self.command, urlsplit(self.path).path, code)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        log.debug("sandbox http: %s", urlsplit(self.path).path if hasattr(self, "path") else "")
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.server.sandbox._dispatch(self, "GET")
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.server.sandbox._dispatch(self, "POST")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    sandbox: SandboxServer
+
+
+class SandboxServer:
+    """Local HTTP server that emulates the platform APIs (YouTube Data API v3 so far).
+
+    ``campaign_hashtags`` (default ``["SandboxBerAKSI"]``) are the hashtags that
+    ~10% of synthetic videos carry; pass the registry's campaign tags to make
+    campaign indicators light up.
+    """
+
+    def __init__(
+        self,
+        accounts_csv: Path,
+        seed: int = 7,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = "sandbox-key",
+        youtube_daily_quota: int = 10_000,
+        *,
+        campaign_hashtags: list[str] | None = None,
+        deleted_ratio: float = 0.01,
+        hide_likes_ratio: float = 0.05,
+    ) -> None:
+        channels = load_youtube_channels(Path(accounts_csv))
+        self.seed = seed
+        self.universe = YouTubeUniverse(
+            list(channels),
+            seed,
+            handles=channels,
+            campaign_hashtags=campaign_hashtags or list(DEFAULT_CAMPAIGN_HASHTAGS),
+            deleted_ratio=deleted_ratio,
+            hide_likes_ratio=hide_likes_ratio,
+        )
+        self.faults = Faults()
+        self._lock = threading.Lock()
+        self._clock: datetime | None = None
+        self._requests: dict[str, int] = {}
+        self._statuses: dict[str, dict[str, int]] = {}
+        self._faults_served: dict[str, int] = {}
+        self.youtube = YouTubeApi(
+            self.universe,
+            {api_key},
+            youtube_daily_quota,
+            clock=self.now,
+            hide_likes_ratio=lambda: self.faults.get("youtube.hide_likes_ratio"),
+        )
+        self._host, self._port = host, port
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------ lifecycle
+    def start(self) -> SandboxServer:
+        """Bind and serve in a background thread."""
+        httpd = _HTTPServer((self._host, self._port), _Handler)
+        httpd.sandbox = self
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, name="pantau-sandbox", daemon=True
+        )
+        self._thread.start()
+        log.info("sandbox listening on %s (%d youtube channels)", self.base_url,
+                 len(self.universe.channel_ids))
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self) -> SandboxServer:
+        return self.start() if self._httpd is None else self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (after :meth:`start`)."""
+        if self._httpd is None:
+            raise RuntimeError("sandbox not started")
+        return int(self._httpd.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the running server."""
+        return f"http://{self._host}:{self.port}"
+
+    # ---------------------------------------------------------------- clock
+    def set_clock(self, dt: datetime | None) -> None:
+        """Freeze the sandbox clock at ``dt`` (aware); None returns to real time."""
+        if dt is not None and (dt.tzinfo is None or dt.utcoffset() is None):
+            raise ValueError("set_clock needs a timezone-aware datetime")
+        with self._lock:
+            self._clock = dt
+
+    def now(self) -> datetime:
+        """The sandbox's current time."""
+        with self._lock:
+            return self._clock or datetime.now(timezone.utc)
+
+    # ---------------------------------------------------------------- stats
+    @property
+    def stats(self) -> dict[str, Any]:
+        """Copy of the counters::
+
+            {"requests": {"youtube.channels": 3, ...},          # every API request received
+             "statuses": {"youtube.channels": {"200": 2, "400": 1}},
+             "faults_served": {"youtube.status_burst": 2, "youtube.slow": 0, ...},
+             "quota": {"key-<sha256[:12]>": {"2025-01-31": 5}},  # Pacific day -> units
+             "quota_limit": {"youtube": 10000}, "clock": iso8601}
+        """
+        with self._lock:
+            return {
+                "requests": dict(self._requests),
+                "statuses": {k: dict(v) for k, v in self._statuses.items()},
+                "faults_served": dict(self._faults_served),
+                "quota": self.youtube.quota_snapshot(),
+                "quota_limit": {"youtube": self.youtube.daily_quota},
+                "clock": (self._clock or datetime.now(timezone.utc)).isoformat(),
+            }
+
+    def quota_used(self, api_key: str = "sandbox-key", day: str | None = None) -> int:
+        """Units ``api_key`` used on a Pacific day (default: the sandbox's today)."""
+        return self.youtube.quota_used(api_key, day or self.youtube.quota_day(self.now()))
+
+    def reset(self) -> None:
+        """Zero request counts and quota counters."""
+        with self._lock:
+            self._requests.clear()
+            self._statuses.clear()
+            self._faults_served.clear()
+        self.youtube.reset_quota()
+
+    # ------------------------------------------------------------- dispatch
+    def _dispatch(self, handler: _Handler, method: str) -> None:
+        split = urlsplit(handler.path)
+        try:
+            if split.path.startswith("/__sandbox/"):
+                status, headers, body = self._control(handler, method, split.path)
+                self._send(handler, status, headers, _dumps(body))
+            elif split.path == BASE_PATH or split.path.startswith(BASE_PATH + "/"):
+                self._youtube(handler, method, split.path, parse_qs(split.query))
+            else:
+                self._send(handler, 404, {}, _dumps(
+                    {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}
+                ))
+        except (BrokenPipeError, ConnectionResetError):
+            log.info("client went away during %s", split.path)
+        except Exception:
+            # One bad request must not kill the server thread; log without the query.
+            log.exception("sandbox failed on %s %s", method, split.path)
+            self._send(handler, 500, {}, _dumps(status_error_body(500)))
+
+    def _youtube(
+        self, handler: _Handler, method: str, path: str, query: dict[str, list[str]]
+    ) -> None:
+        endpoint = self.youtube.endpoint_name(path)
+        faults = self.faults.take("youtube")
+        headers: dict[str, str] = {}
+        if "burst" in faults:
+            burst = faults["burst"]
+            status, body = burst["status"], _dumps(status_error_body(burst["status"]))
+            if burst["retry_after"] is not None:
+                headers["Retry-After"] = str(burst["retry_after"])
+            self._count(endpoint, status, "youtube.status_burst")
+            self._send(handler, status, headers, body)
+            return
+        if "slow" in faults:
+            self._count_fault("youtube.slow")
+            time.sleep(float(faults["slow"]))
+        if method != "GET":
+            status, body = 405, _dumps(
+                {"error": {"code": 405, "message": "Method Not Allowed"}}
+            )
+            self._count(endpoint, status)
+            self._send(handler, status, headers, body)
+            return
+        (status, extra, payload), charged_day = self.youtube.handle(path, query)
+        if charged_day is not None and faults:
+            self.youtube.refund((query.get("key") or [""])[0], charged_day)
+        headers.update(extra)
+        body = _dumps(payload)
+        if faults.get("truncate") and status == 200:
+            body = body[: len(body) // 2]
+            self._count_fault("youtube.truncate")
+        self._count(endpoint, status)
+        self._send(handler, status, headers, body)
+
+    def _count(self, endpoint: str, status: int, fault: str | None = None) -> None:
+        with self._lock:
+            self._requests[endpoint] = self._requests.get(endpoint, 0) + 1
+            per = self._statuses.setdefault(endpoint, {})
+            per[str(status)] = per.get(str(status), 0) + 1
+            if fault:
+                self._faults_served[fault] = self._faults_served.get(fault, 0) + 1
+
+    def _count_fault(self, fault: str) -> None:
+        with self._lock:
+            self._faults_served[fault] = self._faults_served.get(fault, 0) + 1
+
+    def _control(
+        self, handler: _Handler, method: str, path: str
+    ) -> tuple[int, dict[str, str], Any]:
+        name = path[len("/__sandbox/") :].strip("/")
+        try:
+            payload = _read_json(handler) if method == "POST" else None
+        except ValueError as exc:
+            return 400, {}, {"error": f"invalid JSON body: {exc}"}
+        if name == "clock":
+            if method == "POST":
+                raw = (payload or {}).get("now")
+                try:
+                    self.set_clock(
+                        None if raw is None else datetime.fromisoformat(raw.replace("Z", "+00:00"))
+                    )
+                except (ValueError, AttributeError) as exc:
+                    return 400, {}, {"error": f"bad 'now': {exc}"}
+            return 200, {}, {"now": self.now().isoformat()}
+        if name == "stats" and method == "GET":
+            return 200, {}, self.stats
+        if name == "faults":
+            if method == "POST":
+                payload = payload or {}
+                if payload.get("clear"):
+                    self.faults.clear()
+                try:
+                    for key, value in payload.items():
+                        if key != "clear":
+                            self.faults[key] = value
+                except (KeyError, ValueError, TypeError) as exc:
+                    return 400, {}, {"error": str(exc)}
+            return 200, {}, self.faults.snapshot()
+        if name == "reset" and method == "POST":
+            self.reset()
+            return 200, {}, {"ok": True}
+        return 404, {}, {"error": f"unknown control endpoint {method} {path}"}
+
+    @staticmethod
+    def _send(handler: _Handler, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", CONTENT_TYPE)
+        handler.send_header("Content-Length", str(len(body)))
+        for k, v in headers.items():
+            handler.send_header(k, v)
+        handler.end_headers()
+        handler.wfile.write(body)
+
+
+def _dumps(obj: Any) -> bytes:
+    # Google pretty-prints with two spaces and sends UTF-8 as is.
+    return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def _read_json(handler: _Handler) -> dict[str, Any]:
+    length = int(handler.headers.get("Content-Length") or 0)
+    raw = handler.rfile.read(length) if length else b""
+    if not raw.strip():
+        return {}
+    data = json.loads(raw)
+    if not isinstance(data, dict):
+        raise ValueError("body must be a JSON object")
+    return data

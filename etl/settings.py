@@ -1,0 +1,80 @@
+"""Settings from the environment, in one place, with the defaults documented in the README."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value) if value else default
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"setting {name} must be an integer, got {value!r}") from None
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ValueError(f"setting {name} must be a number, got {value!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob of a run; read once per task with :func:`load_settings`."""
+
+    data_dir: Path
+    registry_dir: Path
+    accounts_file: Path
+    warehouse_url: str | None
+    repull_days: int
+    shard_size: int
+    youtube_quota_budget: int
+    http_timeout: float
+    http_max_attempts: int
+    max_quarantine_share: float
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.data_dir / "landing"
+
+    @property
+    def staging_dir(self) -> Path:
+        return self.data_dir / "staging"
+
+    @property
+    def default_warehouse_url(self) -> str:
+        return f"duckdb:///{self.data_dir / 'warehouse.duckdb'}"
+
+
+def load_settings() -> Settings:
+    """Read the PANTAU_* environment variables (see README, "Settings")."""
+    data_dir = _path("PANTAU_DATA_DIR", PROJECT_ROOT / "data")
+    registry_dir = _path("PANTAU_REGISTRY_DIR", PROJECT_ROOT / "registry")
+    return Settings(
+        data_dir=data_dir,
+        registry_dir=registry_dir,
+        accounts_file=_path("PANTAU_ACCOUNTS_FILE", registry_dir / "accounts.csv"),
+        warehouse_url=os.environ.get("WAREHOUSE_URL") or None,
+        repull_days=_int("PANTAU_REPULL_DAYS", 30),
+        shard_size=_int("PANTAU_SHARD_SIZE", 250),
+        youtube_quota_budget=_int("PANTAU_YOUTUBE_QUOTA_BUDGET", 10_000),
+        http_timeout=_float("PANTAU_HTTP_TIMEOUT", 30.0),
+        http_max_attempts=_int("PANTAU_HTTP_MAX_ATTEMPTS", 5),
+        max_quarantine_share=_float("PANTAU_MAX_QUARANTINE_SHARE", 0.5),
+    )

@@ -1,0 +1,1 @@
+"""Platform sources: small declarations on top of the shared HTTP client."""

@@ -1,0 +1,185 @@
+"""The warehouse: migrations, staging, merges and SQL files, the same on DuckDB and PostgreSQL.
+
+Every load is: create a temporary staging table (``sql/staging``), fill it
+through the engine's bulk path (COPY on PostgreSQL, a registered Arrow/pandas
+relation on DuckDB), then run one merge per target table (``sql/merge``), all
+inside one transaction.  SQL is kept in files with bound parameters.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from etl.settings import PROJECT_ROOT
+
+log = logging.getLogger(__name__)
+SQL_DIR = PROJECT_ROOT / "sql"
+MIGRATIONS_DIR = SQL_DIR / "migrations"
+BULK_CHUNK_ROWS = 50_000
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+def sql_file(name: str) -> str:
+    """The text of ``sql/<name>.sql``."""
+    return (SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def split_statements(script: str) -> list[str]:
+    """Statements of a SQL file; ours end with ';' at the end of a line and hold no ';' in literals."""
+    without_comments = "\n".join(line for line in script.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip() for s in re.split(r";\s*(?:\n|$)", without_comments) if s.strip()]
+
+
+class Warehouse:
+    """A handle on the warehouse database behind a SQLAlchemy URL."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("duckdb:///"):
+            Path(url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = sa.create_engine(url, poolclass=sa.pool.NullPool if url.startswith("duckdb") else None)
+        self.dialect = self.engine.dialect.name  # "duckdb" or "postgresql"
+        if self.dialect not in {"duckdb", "postgresql"}:
+            raise ValueError(f"unsupported warehouse dialect {self.dialect!r} in WAREHOUSE_URL")
+
+    def __repr__(self) -> str:
+        return f"Warehouse({self.engine.url.render_as_string(hide_password=True)})"
+
+    def dispose(self) -> None:
+        """Release connections (DuckDB holds a file lock while a connection is open)."""
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: everything inside commits together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- migrations -----------------------------------------------------------------
+
+    def migrate(self) -> list[str]:
+        """Apply the migrations in sql/migrations not applied yet, each in its own transaction."""
+        applied: list[str] = []
+        with self.transaction() as conn:
+            conn.execute(
+                sa.text(
+                    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                    "version VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+                )
+            )
+            done = {row[0] for row in conn.execute(sa.text("SELECT version FROM schema_migrations"))}
+        for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+            match = _MIGRATION_NAME.match(path.name)
+            if not match:
+                raise ValueError(f"migration file name {path.name!r} must look like 001_name.sql")
+            version = match.group(1)
+            if version in done:
+                continue
+            with self.transaction() as conn:
+                for statement in split_statements(path.read_text(encoding="utf-8")):
+                    conn.execute(sa.text(statement))
+                conn.execute(
+                    sa.text("INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)"),
+                    {"v": version, "n": path.stem, "t": datetime.now(UTC).replace(tzinfo=None)},
+                )
+            applied.append(path.stem)
+            log.info("migration applied", extra={"migration": path.stem, "warehouse": repr(self)})
+        return applied
+
+    # -- loading ----------------------------------------------------------------------
+
+    def run_file(self, conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> int:
+        """Run every statement of ``sql/<name>.sql``; returns the rows the last one touched."""
+        rowcount = 0
+        for statement in split_statements(sql_file(name)):
+            result = conn.execute(sa.text(statement), dict(params or {}))
+            rowcount = result.rowcount if result.rowcount is not None else 0
+        return rowcount
+
+    def stage(self, conn: Connection, frame: str, df: pd.DataFrame) -> int:
+        """Create ``stg_<frame>`` from ``sql/staging/<frame>.sql`` and bulk-load ``df`` into it."""
+        table = f"stg_{frame}"
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+        self.run_file(conn, f"staging/{frame}")
+        columns = [row[0] for row in conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).cursor.description]
+        missing = [c for c in columns if c not in df.columns]
+        if missing:
+            raise ValueError(f"frame {frame} lacks staging columns {missing}")
+        for start in range(0, len(df), BULK_CHUNK_ROWS):
+            chunk = df.iloc[start : start + BULK_CHUNK_ROWS][columns]
+            if self.dialect == "postgresql":
+                _copy_postgres(conn, table, columns, chunk)
+            else:
+                _insert_duckdb(conn, table, columns, chunk)
+        return len(df)
+
+    def merge(self, conn: Connection, frame: str, df: pd.DataFrame, model: str, params: Mapping[str, Any] | None = None) -> int:
+        """Stage ``df`` as ``stg_<frame>`` and apply ``sql/merge/<model>.sql``; returns rows staged."""
+        staged = self.stage(conn, frame, df)
+        if staged:
+            self.run_file(conn, f"merge/{model}", params)
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS stg_{frame}"))
+        return staged
+
+    def scalar(self, conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> Any:
+        return conn.execute(sa.text(sql), dict(params or {})).scalar_one()
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[sa.Row[Any]]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(sa.text(sql), dict(params or {})))
+
+    def query_df(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+        with self.engine.connect() as conn:
+            return pd.read_sql_query(sa.text(sql), conn, params=dict(params or {}))
+
+    def table_counts(self, tables: list[str]) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
+
+
+def _python_rows(df: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """Rows as plain Python values (pandas NA to None) for drivers that do not know numpy."""
+    for row in df.astype(object).itertuples(index=False, name=None):
+        yield tuple(None if (v is None or v is pd.NA or (isinstance(v, float) and v != v)) else _plain(v) for v in row)
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
+    from psycopg import sql  # noqa: PLC0415 - only needed for PostgreSQL
+
+    raw = conn.connection.driver_connection
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+    )
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in _python_rows(df):
+            copy.write_row(row)
+
+
+def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
+    raw = conn.connection.driver_connection
+    name = f"incoming_{table}"
+    raw.register(name, df.reset_index(drop=True))
+    try:
+        cols = ", ".join(columns)
+        # DuckDB reads the registered frame in bulk (vectorised scan), casting to the staging types.
+        raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
+    finally:
+        raw.unregister(name)

@@ -1,0 +1,20 @@
+CREATE TEMPORARY TABLE stg_etl_run (
+    run_id            VARCHAR,
+    dag_id            VARCHAR,
+    task_id           VARCHAR,
+    map_index         INTEGER,
+    source            VARCHAR,
+    shard             VARCHAR,
+    data_date         DATE,
+    started_at        TIMESTAMP,
+    finished_at       TIMESTAMP,
+    status            VARCHAR,
+    rows_extracted    BIGINT,
+    rows_valid        BIGINT,
+    rows_quarantined  BIGINT,
+    rows_loaded       BIGINT,
+    api_calls         BIGINT,
+    api_retries       BIGINT,
+    seconds           DOUBLE PRECISION,
+    message           VARCHAR
+);
