@@ -7,11 +7,12 @@ so operators manage secrets where they manage every other connection.
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 
-log = logging.getLogger(__name__)
+import structlog
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass(frozen=True)

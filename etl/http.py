@@ -11,7 +11,6 @@ account and the status so a failed task explains itself.
 from __future__ import annotations
 
 import json
-import logging
 import random
 import re
 import time
@@ -22,8 +21,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
+import structlog
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 #: Query parameters and JSON keys whose values are secrets on some platform.
 SECRET_KEYS = frozenset(
@@ -200,7 +200,7 @@ class ApiClient:
                 self.retries += 1
                 log.warning(
                     "retrying",
-                    extra={"source": self.source, "account": account, "status": exc.status, "attempt": attempt, "wait_s": round(wait, 2), "url": safe_url},
+                    **{"source": self.source, "account": account, "status": exc.status, "attempt": attempt, "wait_s": round(wait, 2), "url": safe_url},
                 )
                 self.sleep(wait)
 

@@ -13,7 +13,6 @@ naming the field, and the quality gate sends it to quarantine.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -24,10 +23,11 @@ from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import structlog
 
 from etl.landing import read_landing
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 JAKARTA = ZoneInfo("Asia/Jakarta")
 HASHTAG = re.compile(r"#(\w+)", re.UNICODE)
 

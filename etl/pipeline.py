@@ -8,13 +8,13 @@ staging files, never through XCom.
 from __future__ import annotations
 
 import json
-import logging
 from dataclasses import asdict
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import structlog
 
 from etl import parse
 from etl.connections import resolve_endpoint, warehouse_url
@@ -28,7 +28,7 @@ from etl.sources import youtube
 from etl.sources.base import RateBudget
 from etl.warehouse import Warehouse
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 #: Natural keys of each frame, for de-duplication and quarantine record keys.
 FRAME_KEYS = {
@@ -70,7 +70,7 @@ def sync_registry(run: RunContext, settings: Settings | None = None) -> dict[str
                 "campaign": warehouse.merge(conn, "campaigns", registry.campaigns, "campaign"),
             }
             audit.counts["rows_loaded"] = sum(counts.values())
-        log.info("registry synced", extra=run.log_extra(**counts))
+        log.info("registry synced", **run.log_extra(**counts))
         return counts
     finally:
         warehouse.dispose()
@@ -174,7 +174,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                 audit.message = f"{len(failed)} of {len(accounts)} accounts not collected: " + "; ".join(
                     f"{k}: {v.status}" for k, v in list(failed.items())[:5]
                 )
-            log.info("extracted", extra=run.log_extra(source=platform, shard=part, api_calls=result.api_calls, failed_accounts=len(failed)))
+            log.info("extracted", **run.log_extra(source=platform, shard=part, api_calls=result.api_calls, failed_accounts=len(failed)))
             return {"platform": platform, "part": part, "shard": shard, "landing": str(path), "outcomes": str(outcomes_file)}
     finally:
         warehouse.dispose()
@@ -315,7 +315,7 @@ def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | 
             if not_ok:
                 audit.status = "partial"
                 audit.message = f"{not_ok} of {len(coverage)} accounts not collected (see etl_account_coverage)"
-        log.info("loaded", extra=run.log_extra(source=platform, shard=part, **loaded))
+        log.info("loaded", **run.log_extra(source=platform, shard=part, **loaded))
         return loaded
     finally:
         warehouse.dispose()
@@ -336,7 +336,7 @@ def compute_indicators(run: RunContext, settings: Settings | None = None) -> int
             warehouse.run_file(conn, "indicators/agency_daily_indicators", params)
             rows = warehouse.scalar(conn, "SELECT COUNT(*) FROM agency_daily_indicators WHERE indicator_date = :day", {"day": day})
             audit.counts["rows_loaded"] = rows
-        log.info("indicators computed", extra=run.log_extra(rows=rows))
+        log.info("indicators computed", **run.log_extra(rows=rows))
         return int(rows)
     finally:
         warehouse.dispose()

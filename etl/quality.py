@@ -10,7 +10,6 @@ expectations, so the task log explains the failure on its own.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import structlog
 
 from etl.settings import PROJECT_ROOT
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 ROW_ID = "_pantau_row"
 
@@ -124,7 +124,7 @@ def validate_frame(frame: str, df: pd.DataFrame, *, max_bad_share: float = 0.5, 
     if len(quarantined):
         log.warning(
             "rows quarantined",
-            extra={"source": source, "suite": suite.name, "rows": len(quarantined), "of": len(work), "failed": failed_counts},
+            **{"source": source, "suite": suite.name, "rows": len(quarantined), "of": len(work), "failed": failed_counts},
         )
     share = len(quarantined) / len(work)
     if share > max_bad_share:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -12,8 +11,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pandas as pd
+import structlog
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 JAKARTA = ZoneInfo("Asia/Jakarta")
 
 
@@ -47,6 +47,10 @@ class RunContext:
             data_date=start.astimezone(JAKARTA).date(),
             as_of=end.astimezone(JAKARTA),
         )
+
+    def on_day(self, day: date) -> RunContext:
+        """The same run, measuring another day (asset-triggered runs that cover several days)."""
+        return RunContext.for_day(day, run_id=self.run_id, dag_id=self.dag_id)
 
     def log_extra(self, **more: Any) -> dict[str, Any]:
         return {"run_id": self.run_id, "dag_id": self.dag_id, "data_date": self.data_date.isoformat(), **more}
@@ -99,4 +103,4 @@ def audited(warehouse: Any, run: RunContext, audit: TaskAudit) -> Iterator[TaskA
             with warehouse.transaction() as conn:
                 warehouse.merge(conn, "etl_run", pd.DataFrame([record]), "etl_run")
         except Exception:  # noqa: BLE001 - the audit must never hide the task's own error
-            log.exception("could not record the task in etl_run", extra=run.log_extra(task=audit.task_id))
+            log.exception("could not record the task in etl_run", **run.log_extra(task=audit.task_id))

@@ -8,7 +8,6 @@ inside one transaction.  SQL is kept in files with bound parameters.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -18,11 +17,12 @@ from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+import structlog
 from sqlalchemy.engine import Connection, Engine
 
 from etl.settings import PROJECT_ROOT
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 BULK_CHUNK_ROWS = 50_000
@@ -93,7 +93,7 @@ class Warehouse:
                     {"v": version, "n": path.stem, "t": datetime.now(UTC).replace(tzinfo=None)},
                 )
             applied.append(path.stem)
-            log.info("migration applied", extra={"migration": path.stem, "warehouse": repr(self)})
+            log.info("migration applied", **{"migration": path.stem, "warehouse": repr(self)})
         return applied
 
     # -- loading ----------------------------------------------------------------------

@@ -40,8 +40,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--campaign-hashtag",
         action="append",
         dest="campaign_hashtags",
-        help="hashtag (without #) carried by ~10%% of videos; repeatable; "
-        "default SandboxBerAKSI",
+        help="hashtag (without #) carried by ~10%% of videos; repeatable; default SandboxBerAKSI",
     )
     serve.add_argument("--clock", help="freeze the clock at this aware ISO 8601 time")
     serve.add_argument("--log-level", default="INFO")

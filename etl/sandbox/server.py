@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, MutableMapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -241,11 +241,18 @@ class SandboxServer:
         httpd.sandbox = self
         self._httpd = httpd
         self._thread = threading.Thread(
-            target=httpd.serve_forever, name="pantau-sandbox", daemon=True
+            # A short poll keeps stop() (and so every test teardown) fast.
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="pantau-sandbox",
+            daemon=True,
         )
         self._thread.start()
-        log.info("sandbox listening on %s (%d youtube channels)", self.base_url,
-                 len(self.universe.channel_ids))
+        log.info(
+            "sandbox listening on %s (%d youtube channels)",
+            self.base_url,
+            len(self.universe.channel_ids),
+        )
         return self
 
     def stop(self) -> None:
@@ -292,18 +299,18 @@ class SandboxServer:
     def now(self) -> datetime:
         """The sandbox's current time."""
         with self._lock:
-            return self._clock or datetime.now(timezone.utc)
+            return self._clock or datetime.now(UTC)
 
     # ---------------------------------------------------------------- stats
     @property
     def stats(self) -> dict[str, Any]:
         """Copy of the counters::
 
-            {"requests": {"youtube.channels": 3, ...},          # every API request received
-             "statuses": {"youtube.channels": {"200": 2, "400": 1}},
-             "faults_served": {"youtube.status_burst": 2, "youtube.slow": 0, ...},
-             "quota": {"key-<sha256[:12]>": {"2025-01-31": 5}},  # Pacific day -> units
-             "quota_limit": {"youtube": 10000}, "clock": iso8601}
+        {"requests": {"youtube.channels": 3, ...},          # every API request received
+         "statuses": {"youtube.channels": {"200": 2, "400": 1}},
+         "faults_served": {"youtube.status_burst": 2, "youtube.slow": 0, ...},
+         "quota": {"key-<sha256[:12]>": {"2025-01-31": 5}},  # Pacific day -> units
+         "quota_limit": {"youtube": 10000}, "clock": iso8601}
         """
         with self._lock:
             return {
@@ -312,7 +319,7 @@ class SandboxServer:
                 "faults_served": dict(self._faults_served),
                 "quota": self.youtube.quota_snapshot(),
                 "quota_limit": {"youtube": self.youtube.daily_quota},
-                "clock": (self._clock or datetime.now(timezone.utc)).isoformat(),
+                "clock": (self._clock or datetime.now(UTC)).isoformat(),
             }
 
     def quota_used(self, api_key: str = "sandbox-key", day: str | None = None) -> int:
@@ -337,9 +344,12 @@ class SandboxServer:
             elif split.path == BASE_PATH or split.path.startswith(BASE_PATH + "/"):
                 self._youtube(handler, method, split.path, parse_qs(split.query))
             else:
-                self._send(handler, 404, {}, _dumps(
-                    {"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}
-                ))
+                self._send(
+                    handler,
+                    404,
+                    {},
+                    _dumps({"error": {"code": 404, "message": "Not Found", "status": "NOT_FOUND"}}),
+                )
         except (BrokenPipeError, ConnectionResetError):
             log.info("client went away during %s", split.path)
         except Exception:
@@ -365,9 +375,7 @@ class SandboxServer:
             self._count_fault("youtube.slow")
             time.sleep(float(faults["slow"]))
         if method != "GET":
-            status, body = 405, _dumps(
-                {"error": {"code": 405, "message": "Method Not Allowed"}}
-            )
+            status, body = 405, _dumps({"error": {"code": 405, "message": "Method Not Allowed"}})
             self._count(endpoint, status)
             self._send(handler, status, headers, body)
             return

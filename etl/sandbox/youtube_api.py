@@ -24,7 +24,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -127,20 +127,20 @@ def _decode_token(token: str) -> tuple[datetime, str, int] | None:
         data = token[4:]
         raw = base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)).decode()
         epoch, video_id, position = raw.split(":")
-        return datetime.fromtimestamp(int(epoch), timezone.utc), video_id, int(position)
+        return datetime.fromtimestamp(int(epoch), UTC), video_id, int(position)
     except (ValueError, UnicodeDecodeError):
         return None
 
 
-class _BadRequest(Exception):
+class _RequestError(Exception):
     def __init__(self, status: int, body: dict[str, Any]) -> None:
         super().__init__(status)
         self.status = status
         self.body = body
 
 
-def _param_error(message: str, reason: str, location: str | None = None) -> _BadRequest:
-    return _BadRequest(
+def _param_error(message: str, reason: str, location: str | None = None) -> _RequestError:
+    return _RequestError(
         400, google_error(400, message, reason, domain="youtube.parameter", location=location)
     )
 
@@ -222,7 +222,7 @@ class YouTubeApi:
             return (404, {}, body), day
         try:
             return (200, {}, handler(query, now)), day
-        except _BadRequest as exc:
+        except _RequestError as exc:
             return (exc.status, {}, exc.body), day
 
     # ----------------------------------------------------------- helpers
@@ -231,17 +231,13 @@ class YouTubeApi:
         raw = ",".join(query.get("part", []))
         parts = {p.strip() for p in raw.split(",") if p.strip()}
         if not parts:
-            raise _BadRequest(
+            raise _RequestError(
                 400,
-                google_error(
-                    400, "Required parameter: part", "required", location="part"
-                ),
+                google_error(400, "Required parameter: part", "required", location="part"),
             )
         unknown = parts - _PARTS[resource]
         if unknown:
-            raise _param_error(
-                f"'{sorted(unknown)[0]}'", "unknownPart", location="part"
-            )
+            raise _param_error(f"'{sorted(unknown)[0]}'", "unknownPart", location="part")
         return parts
 
     @staticmethod
@@ -263,7 +259,9 @@ class YouTubeApi:
         return {k: v for k, v in resource.items() if k == "id" or k in parts}
 
     @staticmethod
-    def _list(kind: str, items: list[dict[str, Any]], per_page: int, **extra: Any) -> dict[str, Any]:
+    def _list(
+        kind: str, items: list[dict[str, Any]], per_page: int, **extra: Any
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {"kind": kind, "etag": _etag(items)}
         body.update(extra)
         body["items"] = items
@@ -323,7 +321,7 @@ class YouTubeApi:
             )
         channel_id = "UC" + playlist_id[2:]
         if not playlist_id.startswith("UU") or not self.universe.knows_channel(channel_id):
-            raise _BadRequest(
+            raise _RequestError(
                 404,
                 google_error(
                     404,
@@ -352,7 +350,9 @@ class YouTubeApi:
         items = []
         for offset, (vid, published) in enumerate(page):
             res: dict[str, Any] = {
-                "id": base64.urlsafe_b64encode(f"{playlist_id}.{vid}".encode()).decode().rstrip("="),
+                "id": base64.urlsafe_b64encode(f"{playlist_id}.{vid}".encode())
+                .decode()
+                .rstrip("="),
                 "snippet": {
                     "publishedAt": rfc3339(published),
                     "channelId": channel_id,

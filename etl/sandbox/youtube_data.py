@@ -45,7 +45,7 @@ import hashlib
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -64,13 +64,32 @@ _MASK40 = (1 << 40) - 1
 _MASK22 = (1 << 22) - 1
 
 _TOPICS = (
-    "Bantuan Sosial", "Pelayanan Publik", "Transformasi Digital", "Ketahanan Pangan",
-    "UMKM Naik Kelas", "Imunisasi Anak", "Infrastruktur Desa", "Pendidikan Vokasi",
-    "Reformasi Birokrasi", "Pencegahan Stunting", "Energi Terbarukan", "Literasi Keuangan",
+    "Bantuan Sosial",
+    "Pelayanan Publik",
+    "Transformasi Digital",
+    "Ketahanan Pangan",
+    "UMKM Naik Kelas",
+    "Imunisasi Anak",
+    "Infrastruktur Desa",
+    "Pendidikan Vokasi",
+    "Reformasi Birokrasi",
+    "Pencegahan Stunting",
+    "Energi Terbarukan",
+    "Literasi Keuangan",
 )
 _PLACES = (
-    "Jakarta", "Surabaya", "Medan", "Makassar", "Kupang", "Jayapura",
-    "Pontianak", "Denpasar", "Bandung", "Yogyakarta", "Palembang", "Manado",
+    "Jakarta",
+    "Surabaya",
+    "Medan",
+    "Makassar",
+    "Kupang",
+    "Jayapura",
+    "Pontianak",
+    "Denpasar",
+    "Bandung",
+    "Yogyakarta",
+    "Palembang",
+    "Manado",
 )
 _TEMPLATES = (
     "Sosialisasi {topic} di {place}",
@@ -83,8 +102,16 @@ _TEMPLATES = (
     "Tanya Jawab Seputar {topic}",
 )
 _TAG_WORDS = (
-    "pemerintah", "indonesia", "layananpublik", "berita", "informasi",
-    "kebijakan", "pembangunan", "masyarakat", "desa", "digital",
+    "pemerintah",
+    "indonesia",
+    "layananpublik",
+    "berita",
+    "informasi",
+    "kebijakan",
+    "pembangunan",
+    "masyarakat",
+    "desa",
+    "digital",
 )
 
 
@@ -101,7 +128,7 @@ def _u(*parts: object) -> float:
 
 def rfc3339(dt: datetime) -> str:
     """Format as Google does: UTC, second precision, trailing ``Z``."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def iso8601_duration(seconds: int) -> str:
@@ -207,7 +234,10 @@ class YouTubeUniverse:
         day = DAY_EPOCH + timedelta(days=day_no)
         for cid in self._by_tag.get(tag, ()):
             digest, n = self._day_layout(cid, day)
-            if index < n and int.from_bytes(digest[13 + 3 * index : 16 + 3 * index], "big") == check:
+            if (
+                index < n
+                and int.from_bytes(digest[13 + 3 * index : 16 + 3 * index], "big") == check
+            ):
                 return cid, day, index
         return None
 
@@ -235,7 +265,7 @@ class YouTubeUniverse:
                     channel_id=channel_id,
                     day=day,
                     index=i,
-                    published=(midnight + timedelta(seconds=second)).astimezone(timezone.utc),
+                    published=(midnight + timedelta(seconds=second)).astimezone(UTC),
                     deletable=self._deletable(channel_id, day, i),
                 )
             )
@@ -261,7 +291,9 @@ class YouTubeUniverse:
 
     @staticmethod
     def _exists(seed: _VideoSeed, now: datetime) -> bool:
-        return seed.published <= now and not (seed.deletable and now - seed.published > DELETE_AFTER)
+        return seed.published <= now and not (
+            seed.deletable and now - seed.published > DELETE_AFTER
+        )
 
     # ------------------------------------------------------------ channels
     def _compute_channel_static(self, channel_id: str) -> dict[str, object]:
@@ -270,7 +302,7 @@ class YouTubeUniverse:
             seconds=_h(self.seed, "created_t", channel_id) % 86400
         )
         return {
-            "created": created.astimezone(timezone.utc),
+            "created": created.astimezone(UTC),
             "base": int(1000 * 2000 ** _u(self.seed, "subs", channel_id)),
             "rate": 0.003 * _u(self.seed, "growth", channel_id),
             "vps": 20 + _h(self.seed, "vps", channel_id) % 181,

@@ -9,17 +9,24 @@ stops at the re-pull window, so a nightly run re-reads the metrics of the last
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import structlog
+
 from etl.http import ApiClient, BudgetExhausted, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
-from etl.sources.base import EndpointSpec, PageTokenPaginator, RateBudget, batched, unique
+from etl.sources.base import (
+    EndpointSpec,
+    PageTokenPaginator,
+    RateBudget,
+    batched,
+    unique,
+)
 
-log = logging.getLogger(__name__)
+log = structlog.get_logger(__name__)
 
 PLATFORM = "youtube"
 CONN_ID = "youtube_api"
@@ -147,7 +154,7 @@ class YouTubeSource:
         except BudgetExhausted as exc:
             for channel_id in pending:
                 result.outcomes[by_channel[channel_id]] = Outcome("deferred", str(exc))
-            log.warning("budget spent", extra={"source": PLATFORM, "deferred_accounts": len(pending)})
+            log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
         finally:
             result.api_calls = self.client.calls
             result.retries = self.client.retries

@@ -1,0 +1,53 @@
+"""agency_indicators: daily per-agency indicators, after social_metrics publishes a day (or at 03:00).
+
+Idempotent for any date: the day's rows are deleted and recomputed in one
+transaction, so backfills and reruns give the same table.  Asset-triggered
+runs compute every day named by the triggering events.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, dag, get_current_context, task
+
+from assets import AGENCY_DAILY_INDICATORS, FACT_ACCOUNT_DAILY, FACT_POST_METRICS_DAILY, OWNER
+
+
+@dag(
+    dag_id="agency_indicators",
+    schedule=AssetOrTimeSchedule(
+        timetable=CronDataIntervalTimetable("0 3 * * *", timezone="Asia/Jakarta"),
+        assets=(FACT_ACCOUNT_DAILY & FACT_POST_METRICS_DAILY),
+    ),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": OWNER, "retries": 2},
+    tags=["pantau", "indicators"],
+    doc_md=__doc__,
+)
+def agency_indicators() -> None:
+    @task(outlets=[AGENCY_DAILY_INDICATORS])
+    def compute(triggering_asset_events: Any = None) -> dict[str, int]:
+        from etl.pipeline import compute_indicators
+        from etl.runtime import RunContext
+
+        run = RunContext.from_airflow(get_current_context())
+        days = sorted(
+            {
+                event.extra["day"]
+                for events in (triggering_asset_events or {}).values()
+                for event in events
+                if "day" in (event.extra or {})
+            }
+        )
+        if not days:
+            return {run.data_date.isoformat(): compute_indicators(run)}
+        return {day: compute_indicators(run.on_day(pendulum.Date.fromisoformat(day))) for day in days}
+
+    compute()
+
+
+agency_indicators()

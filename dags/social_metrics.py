@@ -1,0 +1,91 @@
+"""social_metrics: nightly public metrics of every registered account, one mapped task group per platform shard.
+
+extract (API calls, raw landing) -> parse_validate (canonical frames, Great
+Expectations, quarantine) -> load (staging + merge, one transaction).  An
+account that fails is recorded in etl_account_coverage and does not fail its
+shard; a platform that refuses every call fails its own shards only.  The
+final ``publish`` task emits one event per warehouse table for the day.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, TriggerRule, dag, get_current_context, task, task_group
+
+from assets import OWNER, SOCIAL_TABLES
+
+PLATFORMS = ["youtube"]
+
+
+def _run() -> Any:
+    from etl.runtime import RunContext
+
+    return RunContext.from_airflow(get_current_context())
+
+
+@dag(
+    dag_id="social_metrics",
+    schedule=CronDataIntervalTimetable("0 1 * * *", timezone="Asia/Jakarta"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta"),
+    catchup=False,
+    max_active_runs=1,
+    default_args={"owner": OWNER, "retries": 2},
+    tags=["pantau", "social"],
+    doc_md=__doc__,
+)
+def social_metrics() -> None:
+    @task
+    def plan(platform: str) -> list[dict[str, Any]]:
+        from etl.pipeline import plan_shards
+
+        return plan_shards(platform, _run())
+
+    loaded = []
+    for platform in PLATFORMS:
+
+        @task_group(group_id=f"collect_{platform}")
+        def collect(shard: dict[str, Any], pool: str = f"{platform}_api") -> Any:
+            @task(pool=pool)
+            def extract(shard: dict[str, Any]) -> dict[str, Any]:
+                from etl.pipeline import extract_shard
+
+                return extract_shard(shard["platform"], shard["shard"], shard["shards"], _run())
+
+            @task
+            def parse_validate(extracted: dict[str, Any]) -> dict[str, Any]:
+                from etl.pipeline import parse_validate_shard
+
+                return parse_validate_shard(extracted, _run())
+
+            @task
+            def load(validated: dict[str, Any]) -> dict[str, int]:
+                from etl.pipeline import load_shard
+
+                return load_shard(validated, _run())
+
+            return load(parse_validate(extract(shard)))
+
+        shards = plan.override(task_id=f"plan_{platform}")(platform)
+        loaded.append((shards, collect.expand(shard=shards)))
+
+    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=SOCIAL_TABLES)
+    def publish(planned: list[Any], results: list[Any], outlet_events: Any = None) -> dict[str, int]:
+        """Announce the day's tables, and fail the run (after the good shards loaded) if any shard failed."""
+        run = _run()
+        expected = sum(len(list(p or [])) for p in planned)
+        done = sum(len(list(r or [])) for r in results)
+        for asset in SOCIAL_TABLES:
+            outlet_events[asset].extra = {"day": run.data_date.isoformat(), "shards_loaded": done, "shards_planned": expected}
+        if done < expected:
+            raise RuntimeError(
+                f"{expected - done} of {expected} shards failed to load for {run.data_date}; "
+                "the others are loaded, see etl_run for the failed ones"
+            )
+        return {"shards": done}
+
+    publish([p for p, _ in loaded], [r for _, r in loaded])
+
+
+social_metrics()

@@ -1,0 +1,1 @@
+"""Pantau: nightly ETL of government institutions' social-media metrics and news mentions."""

@@ -1,0 +1,113 @@
+"""The shared HTTP client over real loopback HTTP: retries, backoff, Retry-After, fatal errors, redaction."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from etl.http import (
+    ApiClient,
+    CallRecord,
+    FatalApiError,
+    RetriableApiError,
+    redact,
+    redact_text,
+    redact_url,
+    retry_after_seconds,
+)
+from tests.scripted_server import ScriptedServer
+
+OK = (200, {"Content-Type": "application/json"}, '{"items": [1]}')
+GOOGLE_400 = json.dumps(
+    {"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
+               "errors": [{"message": "API key not valid.", "domain": "global", "reason": "badRequest"}],
+               "status": "INVALID_ARGUMENT", "details": [{"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}]}}
+)
+
+
+def client(**kw) -> tuple[ApiClient, list[float], list[CallRecord]]:
+    waits: list[float] = []
+    records: list[CallRecord] = []
+    defaults = dict(source="youtube", sleep=waits.append, on_response=records.append, secrets=("s3cr3t-key",), timeout=2.0)
+    defaults.update(kw)
+    return ApiClient(**defaults), waits, records
+
+
+def test_retries_429_honouring_retry_after_then_succeeds() -> None:
+    script = [(429, {"Retry-After": "7"}, "slow down"), (503, {}, "{}"), OK]
+    with ScriptedServer(script) as server:
+        api, waits, records = client()
+        assert api.get_json(server.url + "/x", {"key": "s3cr3t-key"}) == {"items": [1]}
+    assert waits[0] == 7.0  # the server's Retry-After, not our backoff
+    assert 0 <= waits[1] <= 1.0  # jittered backoff for attempt 2: uniform(0, 0.5 * 2)
+    assert [r.status for r in records] == [429, 503, 200]
+    assert api.calls == 3 and api.retries == 2
+
+
+def test_gives_up_after_max_attempts_with_source_account_and_status() -> None:
+    with ScriptedServer([(503, {}, '{"error": {"code": 503, "message": "Backend Error"}}')]) as server:
+        api, waits, _ = client(max_attempts=3)
+        with pytest.raises(RetriableApiError) as caught:
+            api.get_json(server.url + "/x", account="youtube:KEM-KOMDIGI:0")
+    assert len(server.requests) == 3 and len(waits) == 2
+    assert str(caught.value) == "source=youtube account=youtube:KEM-KOMDIGI:0 status=503: gave up after 3 attempts: Backend Error"
+
+
+def test_fatal_error_fails_fast_without_retry_and_names_reason() -> None:
+    with ScriptedServer([(400, {}, GOOGLE_400)]) as server:
+        api, waits, _ = client()
+        with pytest.raises(FatalApiError) as caught:
+            api.get_json(server.url + "/channels", {"key": "s3cr3t-key"}, account="acc")
+    assert len(server.requests) == 1 and waits == []
+    assert caught.value.status == 400 and caught.value.reason == "badRequest"
+    assert str(caught.value) == "source=youtube account=acc status=400 reason=badRequest: API key not valid. Please pass a valid API key."
+
+
+def test_timeout_is_retried() -> None:
+    with ScriptedServer([(200, {}, "{}", 1.5), OK]) as server:
+        api, waits, _ = client(timeout=0.5)
+        assert api.get_json(server.url + "/x") == {"items": [1]}
+    assert len(waits) == 1
+
+
+def test_truncated_json_is_retriable() -> None:
+    with ScriptedServer([(200, {}, '{"items": [1, 2'), OK]) as server:
+        api, waits, records = client()
+        assert api.get_json(server.url + "/x") == {"items": [1]}
+    assert records[0].body == '{"items": [1, 2'  # landed as received
+
+
+def test_retry_after_longer_than_allowed_is_not_slept() -> None:
+    with ScriptedServer([(429, {"Retry-After": "3600"}, "")]) as server:
+        api, waits, _ = client(max_wait=60)
+        with pytest.raises(RetriableApiError, match="server asked to wait 3600s, more than the 60s allowed"):
+            api.get_json(server.url + "/x")
+    assert waits == []
+
+
+def test_key_never_reaches_records_or_errors() -> None:
+    body = '{"error": {"code": 403, "message": "key s3cr3t-key is blocked"}}'
+    with ScriptedServer([(403, {}, body)]) as server:
+        api, _, records = client()
+        with pytest.raises(FatalApiError) as caught:
+            api.get_json(server.url + "/videos", {"id": "a,b", "key": "s3cr3t-key"})
+    assert "s3cr3t-key" not in str(caught.value)
+    assert "s3cr3t-key" not in records[0].url and "key=%2A%2A%2A" in records[0].url
+    assert "s3cr3t-key" not in records[0].body and "id=a,b" in records[0].url
+
+
+def test_redaction_helpers() -> None:
+    assert redact_url("https://h/p?part=x&key=abc&access_token=t") == "https://h/p?part=x&key=%2A%2A%2A&access_token=%2A%2A%2A"
+    assert redact({"access_token": "t", "nested": [{"password": "p", "text": "has abc inside"}]}, ["abc"]) == {
+        "access_token": "***",
+        "nested": [{"password": "***", "text": "has *** inside"}],
+    }
+    assert redact_text("GET /x?key=zzz&b=1", []) == "GET /x?key=***&b=1"
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_seconds({"Retry-After": "12"}) == 12.0
+    assert retry_after_seconds({"Retry-After": "Sat, 21 Nov 2026 10:00:30 GMT"}, now=1795255200.0) == 30.0
+    assert retry_after_seconds({"x-rate-limit-reset": "1795255260"}, now=1795255200.0) == 60.0
+    assert retry_after_seconds({}) is None
