@@ -10,9 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.sdk import AssetOrTimeSchedule, CronDataIntervalTimetable, dag, get_current_context, task
+from airflow.sdk import Asset, AssetOrTimeSchedule, CronDataIntervalTimetable, dag, get_current_context, task
 
-from assets import AGENCY_DAILY_INDICATORS, FACT_ACCOUNT_DAILY, FACT_POST_METRICS_DAILY, OWNER
+from etl.assets import OWNER, table_uri
+
+FACT_ACCOUNT_DAILY = Asset(table_uri("fact_account_daily"))
+FACT_POST_METRICS_DAILY = Asset(table_uri("fact_post_metrics_daily"))
+AGENCY_DAILY_INDICATORS = Asset(table_uri("agency_daily_indicators"))
 
 
 @dag(

@@ -7,9 +7,9 @@ every change of the files, or twice, leaves the same dimensions.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, dag, get_current_context, task
+from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 
-from assets import DIM_ACCOUNT, DIM_AGENCY, OWNER
+from etl.assets import OWNER, table_uri
 
 
 @dag(
@@ -23,7 +23,7 @@ from assets import DIM_ACCOUNT, DIM_AGENCY, OWNER
     doc_md=__doc__,
 )
 def registry_sync() -> None:
-    @task(outlets=[DIM_AGENCY, DIM_ACCOUNT])
+    @task(outlets=[Asset(table_uri("dim_agency")), Asset(table_uri("dim_account"))])
     def sync() -> dict[str, int]:
         from etl.pipeline import sync_registry
         from etl.runtime import RunContext

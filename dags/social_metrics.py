@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, TriggerRule, dag, get_current_context, task, task_group
+from airflow.sdk import Asset, CronDataIntervalTimetable, TriggerRule, dag, get_current_context, task, task_group
 
-from assets import OWNER, SOCIAL_TABLES
+from etl.assets import OWNER, SOCIAL_TABLES, table_uri
 
 PLATFORMS = ["youtube"]
+TABLE_ASSETS = [Asset(table_uri(table)) for table in SOCIAL_TABLES]
 
 
 def _run() -> Any:
@@ -70,13 +71,13 @@ def social_metrics() -> None:
         shards = plan.override(task_id=f"plan_{platform}")(platform)
         loaded.append((shards, collect.expand(shard=shards)))
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=SOCIAL_TABLES)
+    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=TABLE_ASSETS)
     def publish(planned: list[Any], results: list[Any], outlet_events: Any = None) -> dict[str, int]:
         """Announce the day's tables, and fail the run (after the good shards loaded) if any shard failed."""
         run = _run()
         expected = sum(len(list(p or [])) for p in planned)
         done = sum(len(list(r or [])) for r in results)
-        for asset in SOCIAL_TABLES:
+        for asset in TABLE_ASSETS:
             outlet_events[asset].extra = {"day": run.data_date.isoformat(), "shards_loaded": done, "shards_planned": expected}
         if done < expected:
             raise RuntimeError(

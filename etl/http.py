@@ -64,6 +64,7 @@ class ApiError(Exception):
         self.status = status
         self.reason = reason
         self.url = url
+        self.reasons: frozenset[str] = frozenset()
         where = f"source={source}" + (f" account={account}" if account else "")
         what = f" status={status}" if status is not None else ""
         why = f" reason={reason}" if reason else ""
@@ -99,9 +100,7 @@ def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
     """Mask secrets in a JSON-like value: secret keys, and any known secret string."""
     known = [s for s in secrets if s]
     if isinstance(value, Mapping):
-        return {
-            k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v, known)) for k, v in value.items()
-        }
+        return {k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v, known)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v, known) for v in value]
     if isinstance(value, str):
@@ -200,7 +199,14 @@ class ApiClient:
                 self.retries += 1
                 log.warning(
                     "retrying",
-                    **{"source": self.source, "account": account, "status": exc.status, "attempt": attempt, "wait_s": round(wait, 2), "url": safe_url},
+                    **{
+                        "source": self.source,
+                        "account": account,
+                        "status": exc.status,
+                        "attempt": attempt,
+                        "wait_s": round(wait, 2),
+                        "url": safe_url,
+                    },
                 )
                 self.sleep(wait)
 
@@ -232,33 +238,48 @@ class ApiClient:
                 CallRecord("GET", safe_url, response.status_code, redact_text(body, self.secrets), elapsed_ms, attempt)
             )
         status = response.status_code
-        reason = _error_reason(body)
+        reasons = error_reasons(body)
+        reason = reasons[0] if reasons else None
         if self.classify is not None:
             verdict = self.classify(response)
             if verdict is not None:
                 kind, why = verdict
-                error = RetriableApiError if kind == "retriable" else FatalApiError
-                raise error(
-                    redact_text(why, self.secrets), source=self.source, account=account, status=status, reason=reason, url=safe_url
+                error_type = RetriableApiError if kind == "retriable" else FatalApiError
+                raise _with_reasons(
+                    error_type(
+                        redact_text(why, self.secrets),
+                        source=self.source,
+                        account=account,
+                        status=status,
+                        reason=reason,
+                        url=safe_url,
+                    ),
+                    reasons,
                 )
         if status in RETRIABLE_STATUSES:
-            raise RetriableApiError(
-                _error_message(body, self.secrets) or f"HTTP {status}",
-                wait_seconds=retry_after_seconds(response.headers),
-                source=self.source,
-                account=account,
-                status=status,
-                reason=reason,
-                url=safe_url,
+            raise _with_reasons(
+                RetriableApiError(
+                    _error_message(body, self.secrets) or f"HTTP {status}",
+                    wait_seconds=retry_after_seconds(response.headers),
+                    source=self.source,
+                    account=account,
+                    status=status,
+                    reason=reason,
+                    url=safe_url,
+                ),
+                reasons,
             )
         if status >= 400:
-            raise FatalApiError(
-                _error_message(body, self.secrets) or f"HTTP {status}",
-                source=self.source,
-                account=account,
-                status=status,
-                reason=reason,
-                url=safe_url,
+            raise _with_reasons(
+                FatalApiError(
+                    _error_message(body, self.secrets) or f"HTTP {status}",
+                    source=self.source,
+                    account=account,
+                    status=status,
+                    reason=reason,
+                    url=safe_url,
+                ),
+                reasons,
             )
         try:
             return json.loads(body)
@@ -274,6 +295,11 @@ class ApiClient:
             ) from None
 
 
+def _with_reasons(error: ApiError, reasons: list[str]) -> ApiError:
+    error.reasons = frozenset(reasons)
+    return error
+
+
 def _error_payload(body: str) -> dict[str, Any]:
     try:
         payload = json.loads(body)
@@ -283,18 +309,14 @@ def _error_payload(body: str) -> dict[str, Any]:
     return error if isinstance(error, dict) else {}
 
 
-def _error_reason(body: str) -> str | None:
-    """The machine-readable reason of a Google/Meta-style error body, if any."""
+def error_reasons(body: str) -> list[str]:
+    """Every machine-readable reason in a Google/Meta-style error body: errors[].reason, details[].reason, status."""
     error = _error_payload(body)
-    errors = error.get("errors")
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict) and errors[0].get("reason"):
-        return str(errors[0]["reason"])
-    details = error.get("details")
-    if isinstance(details, list):
-        for detail in details:
-            if isinstance(detail, dict) and detail.get("reason"):
-                return str(detail["reason"])
-    return str(error["status"]) if error.get("status") else None
+    reasons = [str(e["reason"]) for e in error.get("errors") or [] if isinstance(e, dict) and e.get("reason")]
+    reasons += [str(d["reason"]) for d in error.get("details") or [] if isinstance(d, dict) and d.get("reason")]
+    if error.get("status"):
+        reasons.append(str(error["status"]))
+    return list(dict.fromkeys(reasons))
 
 
 def _error_message(body: str, secrets: Iterable[str]) -> str | None:

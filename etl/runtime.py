@@ -41,12 +41,10 @@ class RunContext:
         if start is None:  # asset-triggered runs have no interval: measure the day that just ended
             end = datetime.now(UTC)
             start = end - timedelta(days=1)
-        return cls(
-            run_id=dag_run.run_id,
-            dag_id=dag_run.dag_id,
-            data_date=start.astimezone(JAKARTA).date(),
-            as_of=end.astimezone(JAKARTA),
-        )
+        # Plain datetimes: pendulum's arithmetic drops a ZoneInfo time zone.
+        start = datetime.fromtimestamp(start.timestamp(), tz=JAKARTA)
+        end = datetime.fromtimestamp(end.timestamp(), tz=JAKARTA)
+        return cls(run_id=dag_run.run_id, dag_id=dag_run.dag_id, data_date=start.date(), as_of=end)
 
     def on_day(self, day: date) -> RunContext:
         """The same run, measuring another day (asset-triggered runs that cover several days)."""

@@ -97,16 +97,16 @@ class YouTubeSource:
                 self.base_url + endpoint.path, {**endpoint.params, **params, "key": self.api_key}, account=account
             )
         except FatalApiError as exc:
-            if exc.reason in CREDENTIAL_REASONS or exc.status == 401:
+            if exc.reasons & CREDENTIAL_REASONS or exc.status == 401:
                 raise PlatformUnavailable(
-                    f"YouTube refuses the credentials of connection '{CONN_ID}' ({exc.reason or exc.status}); "
+                    f"YouTube refuses the credentials of connection '{CONN_ID}' ({', '.join(sorted(exc.reasons)) or exc.status}); "
                     "check the API key",
                     source=PLATFORM,
                     account=account,
                     status=exc.status,
                     reason=exc.reason,
                 ) from None
-            if exc.reason in QUOTA_REASONS:
+            if exc.reasons & QUOTA_REASONS:
                 raise BudgetExhausted(f"YouTube quota exceeded ({exc.reason}); deferring the rest") from None
             raise
 
