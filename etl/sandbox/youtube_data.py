@@ -205,6 +205,7 @@ class YouTubeUniverse:
         self._day = lru_cache(maxsize=2**16)(self._compute_day)
         self._settled = lru_cache(maxsize=2**13)(self._compute_settled_count)
         self._channel_static = lru_cache(maxsize=None)(self._compute_channel_static)
+        self._settled_day = lru_cache(maxsize=None)(self._compute_settled_day)
 
     # ----------------------------------------------------------------- ids
     @staticmethod
@@ -275,13 +276,13 @@ class YouTubeUniverse:
     def _compute_settled_count(self, channel_id: str, first: date, last: date) -> int:
         """Videos that exist on days first..last, for days whose videos are all
         older than 72h whatever ``now`` is on a later day; no ids needed."""
-        total = 0
-        day = first
-        while day <= last:
-            n = self._day_layout(channel_id, day)[1]
-            total += sum(1 for i in range(n) if not self._deletable(channel_id, day, i))
-            day += timedelta(days=1)
-        return total
+        # Per-day counts are cached for good: the window slides one day per run,
+        # so consecutive runs reuse all but one day instead of re-hashing 400.
+        return sum(self._settled_day(channel_id, first + timedelta(days=k)) for k in range((last - first).days + 1))
+
+    def _compute_settled_day(self, channel_id: str, day: date) -> int:
+        n = self._day_layout(channel_id, day)[1]
+        return sum(1 for i in range(n) if not self._deletable(channel_id, day, i))
 
     def _window(self, channel_id: str, now: datetime) -> tuple[date, date]:
         today = now.astimezone(JAKARTA).date()
