@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 
@@ -27,14 +28,23 @@ class Endpoint:
         return f"Endpoint(conn_id={self.conn_id!r}, base_url={self.base_url!r}, secret={'***' if self.secret else None})"
 
 
-def _airflow_connection(conn_id: str) -> tuple[str | None, str | None] | None:
+def _airflow_conn(conn_id: str) -> Any | None:
+    """The Airflow connection ``conn_id``, or None outside Airflow / when it does not exist."""
+    if os.environ.get("PANTAU_NO_AIRFLOW_CONNECTIONS") == "1":
+        return None
     try:
         from airflow.sdk import BaseHook  # noqa: PLC0415 - optional, only under Airflow
     except ImportError:
         return None
     try:
-        conn = BaseHook.get_connection(conn_id)
+        return BaseHook.get_connection(conn_id)
     except Exception:  # noqa: BLE001 - any lookup failure means "not configured in Airflow"
+        return None
+
+
+def _airflow_connection(conn_id: str) -> tuple[str | None, str | None] | None:
+    conn = _airflow_conn(conn_id)
+    if conn is None:
         return None
     host = conn.host or None
     if host and conn.schema and "://" not in host:
@@ -44,7 +54,7 @@ def _airflow_connection(conn_id: str) -> tuple[str | None, str | None] | None:
 
 def resolve_endpoint(conn_id: str, *, default_base_url: str, base_env: str, secret_env: str) -> Endpoint:
     """The endpoint for ``conn_id``: the Airflow connection if it exists, else ``base_env``/``secret_env``."""
-    found = _airflow_connection(conn_id) if os.environ.get("PANTAU_NO_AIRFLOW_CONNECTIONS") != "1" else None
+    found = _airflow_connection(conn_id)
     if found is not None:
         host, secret = found
         return Endpoint(conn_id, (host or default_base_url).rstrip("/"), secret)
@@ -57,14 +67,10 @@ def resolve_endpoint(conn_id: str, *, default_base_url: str, base_env: str, secr
 
 def warehouse_url(default: str) -> str:
     """The warehouse SQLAlchemy URL: Airflow connection ``warehouse``, else WAREHOUSE_URL, else ``default``."""
-    try:
-        from airflow.sdk import BaseHook  # noqa: PLC0415
-
-        conn = BaseHook.get_connection("warehouse")
+    conn = _airflow_conn("warehouse")
+    if conn is not None:
         uri = conn.get_uri()
-        if uri.startswith("postgres://") or uri.startswith("postgresql://"):
+        if uri.startswith(("postgres://", "postgresql://")):
             uri = "postgresql+psycopg://" + uri.split("://", 1)[1]
         return uri
-    except Exception:  # noqa: BLE001 - not under Airflow, or no such connection
-        pass
     return os.environ.get("WAREHOUSE_URL") or default

@@ -1,0 +1,109 @@
+"""The warehouse on DuckDB and on the real PostgreSQL server: migrations, merges, quarantine, transactions."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from etl.warehouse import Warehouse
+
+DAY = date(2026, 11, 2)
+
+
+def posts_frame(titles: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"platform": "youtube", "platform_post_id": pid, "account_key": "youtube:A:0", "published_at": datetime(2026, 11, 1, 3),
+             "published_on": date(2026, 11, 1), "post_type": "video", "title": title, "text": None, "hashtags": None, "url": None}
+            for pid, title in titles.items()
+        ]
+    )
+
+
+def metrics_frame(likes: dict[str, int | None], day: date = DAY) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"platform": "youtube", "platform_post_id": pid, "snapshot_date": day, "account_key": "youtube:A:0",
+             "captured_at": datetime(2026, 11, 2, 18), "likes": n, "comments": 1, "shares": None, "views": 10, "saves": None, "quotes": None}
+            for pid, n in likes.items()
+        ]
+    ).astype({"likes": "Int64", "shares": "Int64", "saves": "Int64", "quotes": "Int64"})
+
+
+def test_migrations_create_every_table_once(warehouse: Warehouse) -> None:
+    assert warehouse.migrate() == []  # already applied by the fixture
+    rows = warehouse.query("SELECT version, name FROM schema_migrations ORDER BY version")
+    assert [tuple(r) for r in rows] == [("001", "001_core")]
+    counts = warehouse.table_counts(["dim_agency", "dim_account", "dim_post", "fact_account_daily", "fact_post_metrics_daily",
+                                     "agency_daily_indicators", "etl_run", "etl_quarantine", "etl_account_coverage"])
+    assert set(counts.values()) == {0}
+
+
+def test_merge_is_idempotent_and_updates_in_place(warehouse: Warehouse) -> None:
+    for _ in range(2):
+        with warehouse.transaction() as conn:
+            warehouse.merge(conn, "posts", posts_frame({"p1": "one", "p2": "two"}), "dim_post", {"snapshot_date": DAY})
+            warehouse.merge(conn, "post_metrics", metrics_frame({"p1": 5, "p2": None}), "fact_post_metrics_daily")
+    assert warehouse.table_counts(["dim_post", "fact_post_metrics_daily"]) == {"dim_post": 2, "fact_post_metrics_daily": 2}
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", posts_frame({"p1": "one, edited"}), "dim_post", {"snapshot_date": date(2026, 11, 3)})
+        warehouse.merge(conn, "post_metrics", metrics_frame({"p1": 9}), "fact_post_metrics_daily")
+    rows = warehouse.query("SELECT platform_post_id, title, first_seen_on, last_seen_on FROM dim_post ORDER BY 1")
+    assert [tuple(r) for r in rows] == [
+        ("p1", "one, edited", DAY, date(2026, 11, 3)),
+        ("p2", "two", DAY, DAY),
+    ]
+    likes = warehouse.query("SELECT platform_post_id, likes FROM fact_post_metrics_daily ORDER BY 1")
+    assert [tuple(r) for r in likes] == [("p1", 9), ("p2", None)]  # hidden stays NULL, not 0
+
+
+def test_deletion_is_a_flag_and_survives_rerunning_an_earlier_day(warehouse: Warehouse) -> None:
+    deletions = pd.DataFrame([{"platform": "youtube", "platform_post_id": "p1", "snapshot_date": date(2026, 11, 3)}])
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", posts_frame({"p1": "one"}), "dim_post", {"snapshot_date": DAY})
+        warehouse.merge(conn, "post_deletions", deletions, "post_deletions")
+    with warehouse.transaction() as conn:  # backfill of the earlier day after the deletion was seen
+        warehouse.merge(conn, "posts", posts_frame({"p1": "one"}), "dim_post", {"snapshot_date": DAY})
+    row = warehouse.query("SELECT is_deleted, deleted_seen_on FROM dim_post")[0]
+    assert tuple(row) == (True, date(2026, 11, 3))
+
+
+def test_failed_load_rolls_back_whole(warehouse: Warehouse) -> None:
+    bad_metrics = metrics_frame({"p1": 5}).assign(captured_at=None)  # NOT NULL column
+    with pytest.raises(sa.exc.DBAPIError), warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", posts_frame({"p1": "one"}), "dim_post", {"snapshot_date": DAY})
+        warehouse.merge(conn, "post_metrics", bad_metrics, "fact_post_metrics_daily")
+    assert warehouse.table_counts(["dim_post", "fact_post_metrics_daily"]) == {"dim_post": 0, "fact_post_metrics_daily": 0}
+
+
+def quarantine_rows(keys: list[str | None]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"data_date": DAY, "source": "youtube", "frame": "post_metrics", "part": "youtube-000", "record_key": k, "run_id": "r1",
+             "account": "youtube:A:0", "failed_expectations": '["expect_column_values_to_be_null(parse_issue)"]',
+             "parse_issue": "statistics.viewCount: 'many' is not a count", "record": "{}", "landing_file": "x.jsonl.gz"}
+            for k in keys
+        ]
+    )
+
+
+def test_quarantine_rerun_replaces_the_part(warehouse: Warehouse) -> None:
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "quarantine", quarantine_rows(["youtube|a|2026-11-02", "youtube|b|2026-11-02"]), "etl_quarantine")
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "quarantine", quarantine_rows(["youtube|b|2026-11-02"]), "etl_quarantine")
+    assert [r[0] for r in warehouse.query("SELECT record_key FROM etl_quarantine")] == ["youtube|b|2026-11-02"]
+    with warehouse.transaction() as conn:  # a clean rerun (sentinel row without key) empties the part
+        warehouse.merge(conn, "quarantine", quarantine_rows([None]), "etl_quarantine")
+    assert warehouse.table_counts(["etl_quarantine"]) == {"etl_quarantine": 0}
+
+
+def test_bulk_load_streams_in_chunks(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("etl.warehouse.BULK_CHUNK_ROWS", 7)
+    frame = posts_frame({f"p{n:03d}": f"t{n}" for n in range(30)})
+    with warehouse.transaction() as conn:
+        assert warehouse.merge(conn, "posts", frame, "dim_post", {"snapshot_date": DAY}) == 30
+    assert warehouse.table_counts(["dim_post"]) == {"dim_post": 30}
