@@ -62,3 +62,14 @@ def warehouse(request: pytest.FixtureRequest, tmp_path) -> Iterator[Warehouse]:
         yield wh
     finally:
         wh.dispose()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Airflow reads its environment once, at import: give the test session its own home and metadata DB."""
+    import tempfile
+    from pathlib import Path
+
+    from etl.harness import configure_airflow
+
+    if "AIRFLOW_HOME" not in os.environ or os.environ.get("PANTAU_TEST_KEEP_AIRFLOW_HOME") != "1":
+        configure_airflow(Path(tempfile.mkdtemp(prefix="pantau-airflow-")))
