@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -127,8 +127,13 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
             known = warehouse.query(
                 "SELECT p.platform_post_id, a.platform_account_id FROM dim_post p "
                 "JOIN dim_account a ON a.account_key = p.account_key "
-                "WHERE p.platform = :platform AND p.is_deleted = FALSE AND p.published_on >= :since",
-                {"platform": platform, "since": run.data_date - timedelta(days=settings.repull_days)},
+                "WHERE p.platform = :platform AND p.is_deleted = FALSE AND p.published_at >= :since AND p.published_at <= :until",
+                # The same window as the uploads walk: published within repull_days before the read time.
+                {
+                    "platform": platform,
+                    "since": (run.as_of - timedelta(days=settings.repull_days)).astimezone(UTC).replace(tzinfo=None),
+                    "until": run.as_of.astimezone(UTC).replace(tzinfo=None),  # a backfill must not ask for later posts
+                },
             )
             endpoint = resolve_endpoint(
                 youtube.CONN_ID, default_base_url=youtube.DEFAULT_BASE_URL, base_env="YOUTUBE_API_BASE", secret_env="YOUTUBE_API_KEY"
