@@ -241,9 +241,7 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
                                     "part": part,
                                     "record_key": [_record_key(name, r, i) for i, (_, r) in enumerate(bad.iterrows())],
                                     "run_id": run.run_id,
-                                    "account": bad["account_key"].fillna(bad.get("platform_account_id", pd.Series(dtype=object))).tolist()
-                                    if "account_key" in bad
-                                    else None,
+                                    "account": bad["account_key"].tolist(),
                                     "failed_expectations": bad["failed_expectations"].tolist(),
                                     "parse_issue": bad["parse_issue"].tolist(),
                                     "record": bad["record"].tolist(),

@@ -1,0 +1,49 @@
+"""The Great Expectations gate: bad rows split off with their reasons; a mostly bad batch fails loudly."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from etl.quality import QualityGateFailed, validate_frame
+
+
+def metrics(rows: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["platform_post_id", "likes", "parse_issue"])
+    df["likes"] = df["likes"].astype("Int64")
+    for column in ("comments", "shares", "views", "saves", "quotes"):
+        df[column] = pd.array([1] * len(df), dtype="Int64")
+    return df.assign(platform="youtube", snapshot_date=date(2026, 11, 2), account_key="youtube:A:0", record="{}")
+
+
+def test_bad_rows_are_split_with_the_expectations_they_failed() -> None:
+    checked = validate_frame("post_metrics", metrics([("a", 1, None), ("b", -3, None), ("c", None, "statistics.viewCount: 'x' is not a count"),
+                                                      ("d", 5, None)]))
+    assert checked.suite == "post_metrics"
+    assert checked.valid["platform_post_id"].tolist() == ["a", "d"]
+    reasons = dict(zip(checked.quarantined["platform_post_id"], checked.quarantined["failed_expectations"].map(json.loads), strict=True))
+    assert reasons == {
+        "b": ["expect_column_values_to_be_between(likes)"],
+        "c": ["expect_column_values_to_be_null(parse_issue)"],
+    }
+    assert checked.failed_counts == {"expect_column_values_to_be_between(likes)": 1, "expect_column_values_to_be_null(parse_issue)": 1}
+
+
+def test_a_mostly_bad_batch_fails_naming_suite_and_expectations() -> None:
+    frame = metrics([("a", -1, None), ("a", 2, None), ("c", 3, None)])
+    with pytest.raises(QualityGateFailed) as caught:
+        validate_frame("post_metrics", frame, max_bad_share=0.5, source="youtube youtube-000")
+    assert str(caught.value) == (
+        "source=youtube youtube-000 suite post_metrics: 2 of 3 rows failed (67% > 50% allowed); failing expectations: "
+        "expect_column_values_to_be_between(likes) (1 rows), "
+        "expect_compound_columns_to_be_unique(platform,platform_post_id,snapshot_date) (2 rows); the rows are in etl_quarantine"
+    )
+    assert len(caught.value.validation.quarantined) == 2
+
+
+def test_an_empty_frame_passes() -> None:
+    checked = validate_frame("posts", pd.DataFrame(columns=["platform_post_id"]))
+    assert checked.total == 0
