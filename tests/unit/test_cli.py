@@ -1,0 +1,61 @@
+"""The pantau command outside Airflow: argument checks and a real run against a scripted YouTube."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.cli import _days, main
+
+
+def test_day_range_is_inclusive() -> None:
+    from datetime import date
+
+    assert _days(date(2026, 11, 1), date(2026, 11, 3)) == [date(2026, 11, 1), date(2026, 11, 2), date(2026, 11, 3)]
+    with pytest.raises(SystemExit, match="pantau: --to 2026-10-31 is before --date 2026-11-01"):
+        _days(date(2026, 11, 1), date(2026, 10, 31))
+
+
+def test_run_without_a_key_names_the_setting(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "account_key,agency_code,platform,handle,platform_account_id,layer,active_from,active_to\n"
+        "youtube:KEM-KOMDIGI:0,KEM-KOMDIGI,youtube,,UCp2Zq3nq8QmC6Xq0eW1xY4A,0,2020-01-01,\n"
+    )
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PANTAU_ACCOUNTS_FILE", str(accounts))
+    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("YOUTUBE_API_KEY", raising=False)
+    with pytest.raises(ValueError, match="^source=youtube: no API key; set the password of Airflow connection 'youtube_api' "
+                                         "or the environment variable YOUTUBE_API_KEY$"):
+        main(["run", "--date", "2026-11-20"])
+    assert (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_run_collects_a_day_against_the_sandbox(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import date
+
+    from etl.runtime import RunContext
+    from etl.sandbox import SandboxServer
+    from etl.warehouse import Warehouse
+
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text(
+        "account_key,agency_code,platform,handle,platform_account_id,layer,active_from,active_to\n"
+        "youtube:KEM-KOMDIGI:0,KEM-KOMDIGI,youtube,,UCp2Zq3nq8QmC6Xq0eW1xY4A,0,2020-01-01,\n"
+        "youtube:PROV-21:0,PROV-21,youtube,,UCz9Wq1mR5tY8uI3oP6aS2dF,0,2020-01-01,\n"
+    )
+    day = date(2026, 11, 20)
+    with SandboxServer(accounts, api_key="cli-key") as api:
+        api.set_clock(RunContext.for_day(day, run_id="-", dag_id="-").as_of)
+        monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path))
+        monkeypatch.setenv("PANTAU_ACCOUNTS_FILE", str(accounts))
+        monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+        monkeypatch.setenv("YOUTUBE_API_BASE", f"{api.base_url}/youtube/v3")
+        monkeypatch.setenv("YOUTUBE_API_KEY", "cli-key")
+        assert main(["run", "--date", day.isoformat()]) == 0
+        served = api.stats["requests"]
+    warehouse = Warehouse(f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
+    counts = warehouse.table_counts(["fact_account_daily", "etl_account_coverage"])
+    warehouse.dispose()
+    assert counts == {"fact_account_daily": 2, "etl_account_coverage": 2}
+    assert served["youtube.channels"] == 1  # both channels in one 50-id call
