@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ def _context() -> Any:
     return context
 
 
-@lru_cache(maxsize=None)
+@cache
 def _batch_definition(frame: str) -> Any:
     source = _context().data_sources.add_or_update_pandas(f"pantau_{frame}")
     asset = source.add_dataframe_asset(frame)
