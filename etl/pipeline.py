@@ -24,8 +24,8 @@ from etl.quality import QualityGateFailed, validate_frame
 from etl.registry import read_registry
 from etl.runtime import RunContext, TaskAudit, audited
 from etl.settings import Settings, load_settings
-from etl.sources import youtube
-from etl.sources.base import RateBudget
+from etl.sources import platform_spec
+from etl.sources.base import AccountRef, RateBudget
 from etl.warehouse import Warehouse
 
 log = structlog.get_logger(__name__)
@@ -95,7 +95,7 @@ def plan_shards(platform: str, run: RunContext, settings: Settings | None = None
     return [{"platform": platform, "shard": i, "shards": shards} for i in range(shards)]
 
 
-def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int, day: date) -> list[youtube.AccountRef]:
+def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int, day: date) -> list[AccountRef]:
     rows = warehouse.query(
         "SELECT a.account_key, a.platform_account_id, "
         "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last "
@@ -110,14 +110,13 @@ def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int
     mine = rows[shard * size : (shard + 1) * size]
     # Accounts deferred yesterday (budget spent) go first today.
     mine.sort(key=lambda r: (r[2], r[0]))
-    return [youtube.AccountRef(r[0], r[1]) for r in mine]
+    return [AccountRef(r[0], r[1]) for r in mine]
 
 
 def extract_shard(platform: str, shard: int, shards: int, run: RunContext, settings: Settings | None = None) -> dict[str, Any]:
     """Call the platform for one shard of accounts; land every response; return the landing paths."""
     settings = settings or load_settings()
-    if platform != youtube.PLATFORM:
-        raise ValueError(f"no source for platform {platform!r}")
+    spec = platform_spec(platform)
     part = f"{platform}-{shard:03d}"
     warehouse = open_warehouse(settings)
     audit = TaskAudit("extract", map_index=shard, source=platform, shard=part)
@@ -136,12 +135,12 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                 },
             )
             endpoint = resolve_endpoint(
-                youtube.CONN_ID, default_base_url=youtube.DEFAULT_BASE_URL, base_env="YOUTUBE_API_BASE", secret_env="YOUTUBE_API_KEY"
+                spec.conn_id, default_base_url=spec.default_base_url, base_env=spec.base_env, secret_env=spec.secret_env
             )
             if not endpoint.secret:
                 raise ValueError(
-                    f"source=youtube: no API key; set the password of Airflow connection '{youtube.CONN_ID}' "
-                    "or the environment variable YOUTUBE_API_KEY"
+                    f"source={platform}: no API key; set the password of Airflow connection '{spec.conn_id}' "
+                    f"or the environment variable {spec.secret_env}"
                 )
             path = landing_path(settings.landing_dir, platform, run.data_date, run.run_id, part)
             with LandingWriter(path, source=platform) as landing:
@@ -152,8 +151,8 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                     secrets=(endpoint.secret,),
                     on_response=landing.write,
                 )
-                budget = RateBudget(platform, settings.youtube_quota_budget // shards)
-                source = youtube.YouTubeSource(client, endpoint.base_url, endpoint.secret, budget, landing)
+                budget = RateBudget(platform, settings.budget_for(platform, spec.daily_budget) // shards)
+                source = spec.make_source(client, endpoint.base_url, endpoint.secret, budget, landing)
                 result = source.extract(
                     accounts, as_of=run.as_of, repull_days=settings.repull_days, known_posts=[(r[0], r[1]) for r in known]
                 )

@@ -49,6 +49,12 @@ class Settings:
     http_max_attempts: int
     max_quarantine_share: float
 
+    def budget_for(self, platform: str, default: int) -> int:
+        """The night's rate budget of ``platform``: PANTAU_<PLATFORM>_BUDGET, else the platform's default."""
+        if platform == "youtube":
+            return self.youtube_quota_budget
+        return _int(f"PANTAU_{platform.upper()}_BUDGET", default)
+
     @property
     def landing_dir(self) -> Path:
         return self.data_dir / "landing"

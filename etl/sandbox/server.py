@@ -18,7 +18,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -60,6 +61,23 @@ def load_youtube_channels(accounts_csv: Path) -> dict[str, str]:
     return channels
 
 
+FAULT_PLATFORMS = ("youtube", "x", "instagram", "facebook", "tiktok", "gdelt", "feeds")
+FAULT_SWITCHES = (
+    "status_burst", "slow_seconds", "slow_count", "truncate_count", "hide_likes_ratio", "token_expired", "delete_between_pages",
+)
+
+
+@dataclass(frozen=True)
+class SandboxRequest:
+    """One request as a mounted API sees it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
 class Faults(MutableMapping[str, Any]):
     """Thread-safe fault switches, all off by default.
 
@@ -77,15 +95,8 @@ class Faults(MutableMapping[str, Any]):
     Faulted requests (burst, slow, truncated) cost no quota.
     """
 
-    KNOWN = frozenset(
-        {
-            "youtube.status_burst",
-            "youtube.slow_seconds",
-            "youtube.slow_count",
-            "youtube.truncate_count",
-            "youtube.hide_likes_ratio",
-        }
-    )
+    #: Every emulated API has the same switches under its own prefix.
+    KNOWN = frozenset(f"{p}.{s}" for p in FAULT_PLATFORMS for s in FAULT_SWITCHES)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -126,7 +137,7 @@ class Faults(MutableMapping[str, Any]):
     def _validate(key: str, value: Any) -> Any:
         if value is None:
             return None
-        if key == "youtube.status_burst":
+        if key.endswith(".status_burst"):
             if not isinstance(value, Mapping):
                 raise ValueError(f"{key} must be an object")
             status = int(value.get("status", 503))
@@ -233,6 +244,7 @@ class SandboxServer:
             hide_likes_ratio=lambda: self.faults.get("youtube.hide_likes_ratio"),
         )
         self._host, self._port = host, port
+        self._mounts: list[tuple[str, Callable[[SandboxRequest], tuple[int, Mapping[str, str], bytes]]]] = []
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -337,10 +349,25 @@ class SandboxServer:
         self.youtube.reset_quota()
 
     # ------------------------------------------------------------- dispatch
+    def mount(self, prefix: str, app: Callable[[SandboxRequest], tuple[int, Mapping[str, str], bytes]]) -> None:
+        """Serve every path under ``prefix`` (e.g. ``/2`` for X) with ``app``; used by each emulated API."""
+        self._mounts.append((prefix.rstrip("/"), app))
+
     def _dispatch(self, handler: _Handler, method: str) -> None:
         split = urlsplit(handler.path)
         try:
-            if split.path.startswith("/__sandbox/"):
+            mounted = next(
+                (app for prefix, app in self._mounts if split.path == prefix or split.path.startswith(prefix + "/")), None
+            )
+            if mounted is not None:
+                length = int(handler.headers.get("Content-Length") or 0)
+                request = SandboxRequest(
+                    method, split.path, parse_qs(split.query), dict(handler.headers.items()), handler.rfile.read(length) if length else b""
+                )
+                status, headers, body = mounted(request)
+                self._count(request.path.split("/")[1] or "root", status)
+                self._send(handler, status, headers, body)
+            elif split.path.startswith("/__sandbox/"):
                 status, headers, body = self._control(handler, method, split.path)
                 self._send(handler, status, headers, _dumps(body))
             elif split.path == BASE_PATH or split.path.startswith(BASE_PATH + "/"):

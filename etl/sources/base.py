@@ -80,3 +80,19 @@ class RateBudget:
 def unique(values: Iterable[T]) -> list[T]:
     """Values in first-seen order without repeats."""
     return list(dict.fromkeys(values))
+
+
+@dataclass(frozen=True)
+class AccountRef:
+    """An account to collect: our stable key and the platform's id for it."""
+
+    account_key: str
+    platform_account_id: str
+
+
+@dataclass
+class Outcome:
+    """How collecting one account went; feeds the coverage ledger."""
+
+    status: str  # ok, not_found, api_error, deferred
+    message: str | None = None

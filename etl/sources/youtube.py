@@ -18,13 +18,8 @@ import structlog
 
 from etl.http import ApiClient, BudgetExhausted, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
-from etl.sources.base import (
-    EndpointSpec,
-    PageTokenPaginator,
-    RateBudget,
-    batched,
-    unique,
-)
+from etl.sources import PlatformSpec
+from etl.sources.base import AccountRef, EndpointSpec, Outcome, PageTokenPaginator, RateBudget, batched, unique
 
 log = structlog.get_logger(__name__)
 
@@ -44,22 +39,6 @@ QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "rateLimitExce
 
 class PlatformUnavailable(FatalApiError):
     """The platform refuses every call (bad key, API disabled): fail this platform's tasks fast."""
-
-
-@dataclass(frozen=True)
-class AccountRef:
-    """An account to collect: our stable key and the platform's id for it."""
-
-    account_key: str
-    platform_account_id: str
-
-
-@dataclass
-class Outcome:
-    """How collecting one account went; feeds the coverage ledger."""
-
-    status: str  # ok, not_found, api_error, deferred
-    message: str | None = None
 
 
 @dataclass
@@ -219,3 +198,14 @@ class YouTubeSource:
 
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+SPEC = PlatformSpec(
+    platform=PLATFORM,
+    conn_id=CONN_ID,
+    default_base_url=DEFAULT_BASE_URL,
+    base_env="YOUTUBE_API_BASE",
+    secret_env="YOUTUBE_API_KEY",
+    daily_budget=10_000,  # Google's default daily quota, in units; PANTAU_YOUTUBE_QUOTA_BUDGET overrides
+    make_source=YouTubeSource,
+)

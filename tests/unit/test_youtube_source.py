@@ -10,8 +10,8 @@ import pytest
 
 from etl.http import ApiClient
 from etl.landing import LandingWriter, read_landing
-from etl.sources.base import RateBudget, batched
-from etl.sources.youtube import AccountRef, PlatformUnavailable, YouTubeSource
+from etl.sources.base import AccountRef, RateBudget, batched
+from etl.sources.youtube import PlatformUnavailable, YouTubeSource
 from tests.scripted_server import ScriptedServer
 
 AS_OF = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
