@@ -68,6 +68,7 @@ def sync_registry(run: RunContext, settings: Settings | None = None) -> dict[str
                     conn, "accounts", registry.accounts, "dim_account", {"closed_on": run.data_date}
                 ),
                 "campaign": warehouse.merge(conn, "campaigns", registry.campaigns, "campaign"),
+                "campaign_term": warehouse.merge(conn, "campaign_terms", registry.campaign_terms(), "campaign_term"),
             }
             audit.counts["rows_loaded"] = sum(counts.values())
         log.info("registry synced", **run.log_extra(**counts))
@@ -98,7 +99,7 @@ def plan_shards(platform: str, run: RunContext, settings: Settings | None = None
 def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int, day: date) -> list[AccountRef]:
     rows = warehouse.query(
         "SELECT a.account_key, a.platform_account_id, "
-        "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last "
+        "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last, a.handle "
         "FROM dim_account a LEFT JOIN etl_account_coverage c "
         "ON c.account_key = a.account_key AND c.snapshot_date = :previous_day "
         "WHERE a.platform = :platform AND a.platform_account_id IS NOT NULL "
@@ -110,7 +111,7 @@ def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int
     mine = rows[shard * size : (shard + 1) * size]
     # Accounts deferred yesterday (budget spent) go first today.
     mine.sort(key=lambda r: (r[2], r[0]))
-    return [AccountRef(r[0], r[1]) for r in mine]
+    return [AccountRef(r[0], r[1], (r[3] or '').lstrip('@') or None) for r in mine]
 
 
 def extract_shard(platform: str, shard: int, shards: int, run: RunContext, settings: Settings | None = None) -> dict[str, Any]:
@@ -326,16 +327,36 @@ def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | 
 # -- agency_indicators ---------------------------------------------------------------------
 
 
+#: Indicator models in sql/indicators, in the order they build on each other.
+INDICATOR_MODELS = [
+    "post_daily_increase",
+    "agency_daily_indicators",
+    "agency_daily_activity",
+    "agency_daily_ranking",
+    "agency_daily_amplification",
+    "campaign_post",
+    "agency_campaign_daily",
+    "agency_campaign_standings",
+]
+
+
 def compute_indicators(run: RunContext, settings: Settings | None = None) -> int:
-    """(Re)compute ``agency_daily_indicators`` for the run's day: delete the day, insert it, one transaction."""
+    """(Re)compute every indicator model for the run's day in one transaction; returns agency_daily_indicators rows."""
     settings = settings or load_settings()
     warehouse = open_warehouse(settings)
     audit = TaskAudit("compute_indicators", source="warehouse")
     day = run.data_date
-    params = {"day": day, "previous_day": day - timedelta(days=1), "lookback_start": day - timedelta(days=settings.repull_days + 30)}
+    params = {
+        "day": day,
+        "previous_day": day - timedelta(days=1),
+        "amplification_day": day - timedelta(days=2),
+        "standings_since": day - timedelta(days=7),
+        "lookback_start": day - timedelta(days=settings.repull_days + 30),
+    }
     try:
         with audited(warehouse, run, audit), warehouse.transaction() as conn:
-            warehouse.run_file(conn, "indicators/agency_daily_indicators", params)
+            for model in INDICATOR_MODELS:
+                warehouse.run_file(conn, f"indicators/{model}", params)
             rows = warehouse.scalar(conn, "SELECT COUNT(*) FROM agency_daily_indicators WHERE indicator_date = :day", {"day": day})
             audit.counts["rows_loaded"] = rows
         log.info("indicators computed", **run.log_extra(rows=rows))

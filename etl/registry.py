@@ -30,6 +30,17 @@ class Registry:
     accounts: pd.DataFrame
     campaigns: pd.DataFrame
 
+    def campaign_terms(self) -> pd.DataFrame:
+        """One row per campaign hashtag (lower case, no '#') and keyword."""
+        rows = [
+            {"campaign_code": c.campaign_code, "term_kind": kind, "term": term.lower() if kind == "hashtag" else term}
+            for c in self.campaigns.itertuples()
+            for kind, terms in (("hashtag", c.hashtags), ("keyword", c.keywords))
+            for term in (terms or "").split("|")
+            if term
+        ]
+        return pd.DataFrame(rows, columns=["campaign_code", "term_kind", "term"])
+
 
 def _rows(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
     if not path.exists():

@@ -1,14 +1,12 @@
 -- agency_daily_indicators for one day (:day), per agency and platform, plus a platform = 'all' row.
--- Parameters: :day, :previous_day (= :day - 1), :lookback_start (oldest snapshot read for "previous snapshot").
+-- Parameters: :day, :previous_day (= :day - 1). Runs after post_daily_increase.sql.
 -- Definitions (docs/indicators.md explains them for analysts):
 --   posts_published  posts of the agency's layer-0 (official) accounts published on :day (Asia/Jakarta calendar)
 --   followers        sum of the layer-0 accounts' followers in the :day snapshot (NULL when none was collected)
 --   follower_growth  sum, over layer-0 accounts collected on both days, of followers(:day) - followers(:previous_day)
---   engagement       sum over layer-0 posts with a :day snapshot of the increase of likes + comments + shares
---                    + quotes + saves since the post's previous snapshot. Each counter counts only when both
---                    snapshots serve it (a hidden count adds nothing). A post with no previous snapshot counts
---                    in full if it was published on :day, else not at all (its baseline is unknown).
---   views            the same increase for views
+--   engagement       sum over layer-0 posts of their increase on :day in fact_post_daily_increase
+--                    (likes + comments + shares + quotes + saves since the previous snapshot)
+--   views            the same for views
 --                    (0, not NULL, when the agency's official accounts were read but earned nothing)
 --   engagement_rate  engagement per 1,000 followers (NULL when followers is NULL or 0)
 --   coverage         accounts (all layers) with status 'ok' in etl_account_coverage on :day / active accounts
@@ -56,38 +54,11 @@ growth AS (
       AND today.followers IS NOT NULL AND yesterday.followers IS NOT NULL
     GROUP BY s.agency_code, s.platform
 ),
-ranked_snapshots AS (
-    SELECT m.*, ROW_NUMBER() OVER (PARTITION BY m.platform, m.platform_post_id ORDER BY m.snapshot_date DESC) AS recency
-    FROM fact_post_metrics_daily m
-    WHERE m.snapshot_date <= :day AND m.snapshot_date >= :lookback_start
-      AND EXISTS (SELECT 1 FROM fact_post_metrics_daily t
-                  WHERE t.platform = m.platform AND t.platform_post_id = m.platform_post_id AND t.snapshot_date = :day)
-),
-post_increase AS (
-    SELECT cur.account_key,
-           CASE
-             WHEN prev.platform_post_id IS NOT NULL THEN
-                 COALESCE(cur.likes - prev.likes, 0) + COALESCE(cur.comments - prev.comments, 0)
-               + COALESCE(cur.shares - prev.shares, 0) + COALESCE(cur.quotes - prev.quotes, 0)
-               + COALESCE(cur.saves - prev.saves, 0)
-             WHEN p.published_on = :day THEN
-                 COALESCE(cur.likes, 0) + COALESCE(cur.comments, 0) + COALESCE(cur.shares, 0)
-               + COALESCE(cur.quotes, 0) + COALESCE(cur.saves, 0)
-           END AS engagement,
-           CASE
-             WHEN prev.platform_post_id IS NOT NULL THEN COALESCE(cur.views - prev.views, 0)
-             WHEN p.published_on = :day THEN COALESCE(cur.views, 0)
-           END AS views
-    FROM ranked_snapshots cur
-    JOIN dim_post p ON p.platform = cur.platform AND p.platform_post_id = cur.platform_post_id
-    LEFT JOIN ranked_snapshots prev
-      ON prev.platform = cur.platform AND prev.platform_post_id = cur.platform_post_id AND prev.recency = 2
-    WHERE cur.recency = 1
-),
-engagement AS (
+engagement AS (  -- per-post increases come from fact_post_daily_increase (post_daily_increase.sql)
     SELECT s.agency_code, s.platform, SUM(i.engagement) AS engagement, SUM(i.views) AS views
-    FROM post_increase i
+    FROM fact_post_daily_increase i
     JOIN scoped_accounts s ON s.account_key = i.account_key AND s.layer = 0
+    WHERE i.snapshot_date = :day
     GROUP BY s.agency_code, s.platform
 ),
 coverage AS (

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from etl.warehouse import Warehouse
+from etl.warehouse import MIGRATIONS_DIR, Warehouse
 
 DAY = date(2026, 11, 2)
 
@@ -36,7 +36,8 @@ def metrics_frame(likes: dict[str, int | None], day: date = DAY) -> pd.DataFrame
 def test_migrations_create_every_table_once(warehouse: Warehouse) -> None:
     assert warehouse.migrate() == []  # already applied by the fixture
     rows = warehouse.query("SELECT version, name FROM schema_migrations ORDER BY version")
-    assert [tuple(r) for r in rows] == [("001", "001_core")]
+    assert [tuple(r) for r in rows] == [(f.stem[:3], f.stem) for f in sorted(MIGRATIONS_DIR.glob("*.sql"))]
+    assert rows[0][1] == "001_core"
     counts = warehouse.table_counts(["dim_agency", "dim_account", "dim_post", "fact_account_daily", "fact_post_metrics_daily",
                                      "agency_daily_indicators", "etl_run", "etl_quarantine", "etl_account_coverage"])
     assert set(counts.values()) == {0}
