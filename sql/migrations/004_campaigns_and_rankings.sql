@@ -25,7 +25,7 @@ CREATE TABLE campaign_post (
     agency_code       VARCHAR NOT NULL,
     layer             INTEGER NOT NULL,
     published_on      DATE NOT NULL,
-    matched_term      VARCHAR NOT NULL,           -- the first hashtag or keyword that made it a campaign post
+    matched_term      VARCHAR NOT NULL,           -- 'hashtag:<tag>' or 'keyword:<word>' that made it a campaign post (hashtags first)
     PRIMARY KEY (campaign_code, platform, platform_post_id)
 );
 

@@ -1,0 +1,198 @@
+"""Every indicator on a hand-made scenario: three agencies in two categories, four accounts, three days, one campaign.
+
+All expected values are computed by hand in the comments below, and asserted on DuckDB and PostgreSQL.
+
+Days D1..D3 = 2026-09-05..07 (the campaign's period). Snapshots are read at 01:00 WIB the next morning (18:00 UTC).
+Accounts: A0 (KEM-A, layer 0), A1 (KEM-A, layer 1), B0 (KEM-B, layer 0), C0 (PROV-C, layer 0, never collected).
+Posts (likes, comments, views per snapshot day; shares/saves/quotes not served):
+  a1  A0  published D1 02:00 WIB  #aseanmatters, "KTT ASEAN"  D1 (10,2,100)  D2 (30,4,300)  D3 (40,5,350)
+  a2  A0  published D2 10:00 WIB  no campaign              D2 (5,0,50)     D3 (9,1,80)
+  l1  A1  published D1 12:00 WIB  #aseanmatters            D1 (1,0,10)     D2 (2,0,20)     D3 (3,0,30)
+  b1  B0  published D1 09:00 WIB  #aseanmatters            D1 (20,0,200)   D2 (20,1,260)   D3 (25,1,300)
+  b2  B0  published D3 08:00 WIB  "ktt asean" in the title D3 (7,hidden,70)
+Daily increases (engagement, views):
+  D1: a1 12,100 (new)   l1 1,10 (new)   b1 20,200 (new)
+  D2: a1 22,200   a2 5,50 (new)   l1 1,10   b1 1,60
+  D3: a1 11,50    a2 5,30         l1 1,10   b1 5,40   b2 7,70 (new; hidden likes add nothing)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import pytest
+
+from etl.pipeline import compute_indicators
+from etl.runtime import RunContext
+from etl.settings import load_settings
+from etl.warehouse import Warehouse
+
+D1, D2, D3 = date(2026, 9, 5), date(2026, 9, 6), date(2026, 9, 7)
+WIB = timedelta(hours=7)
+
+
+def utc(day: date, hour_wib: int) -> datetime:
+    return datetime.combine(day, datetime.min.time()) + timedelta(hours=hour_wib) - WIB
+
+
+def captured(day: date) -> datetime:
+    return utc(day + timedelta(days=1), 1)
+
+
+@pytest.fixture
+def scenario(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> Warehouse:
+    monkeypatch.setenv("WAREHOUSE_URL", warehouse.url)
+    agencies = pd.DataFrame(
+        [("KEM-A", "Kementerian A", "kementerian"), ("KEM-B", "Kementerian B", "kementerian"), ("PROV-C", "Provinsi C", "provinsi")],
+        columns=["agency_code", "name", "category"],
+    ).assign(short_name=None, parent_agency_code=None, region_code=None)
+    accounts = pd.DataFrame(
+        [("yt:A0", "KEM-A", 0), ("yt:A1", "KEM-A", 1), ("yt:B0", "KEM-B", 0), ("yt:C0", "PROV-C", 0)],
+        columns=["account_key", "agency_code", "layer"],
+    ).assign(platform="youtube", handle=None, platform_account_id=lambda d: d["account_key"], active_from=date(2020, 1, 1),
+             active_to=None, is_sandbox=False)
+    campaigns = pd.DataFrame([{"campaign_code": "CAMP", "name": "KTT ASEAN", "theme": None, "hashtags": "aseanmatters",
+                               "keywords": "KTT ASEAN", "starts_on": D1, "ends_on": D3, "is_sandbox": False}])
+    terms = pd.DataFrame([("CAMP", "hashtag", "aseanmatters"), ("CAMP", "keyword", "KTT ASEAN")], columns=["campaign_code", "term_kind", "term"])
+    followers = {"yt:A0": [1000, 1010, 1030], "yt:A1": [100, 100, 100], "yt:B0": [2000, 2000, 1990]}
+    snapshots = pd.DataFrame(
+        [{"account_key": k, "snapshot_date": d, "captured_at": captured(d), "followers": f, "following": None, "total_posts": None,
+          "total_views": None} for k, values in followers.items() for d, f in zip((D1, D2, D3), values, strict=True)]
+    ).astype({"followers": "Int64", "following": "Int64", "total_posts": "Int64", "total_views": "Int64"})
+    posts = pd.DataFrame(
+        [
+            ("a1", "yt:A0", D1, 2, "aseanmatters", "KTT ASEAN di Jakarta"),
+            ("a2", "yt:A0", D2, 10, None, "Layanan publik"),
+            ("l1", "yt:A1", D1, 12, "aseanmatters", "Dukung"),
+            ("b1", "yt:B0", D1, 9, "aseanmatters", "ASEAN"),
+            ("b2", "yt:B0", D3, 8, None, "Liputan ktt asean hari ketiga"),
+        ],
+        columns=["platform_post_id", "account_key", "published_on", "hour", "hashtags", "title"],
+    )
+    posts = posts.assign(platform="youtube", published_at=[utc(d, h) for d, h in zip(posts["published_on"], posts["hour"], strict=True)],
+                         post_type="video", text=None, url=None).drop(columns=["hour"])
+    counters = {
+        "a1": {D1: (10, 2, 100), D2: (30, 4, 300), D3: (40, 5, 350)},
+        "a2": {D2: (5, 0, 50), D3: (9, 1, 80)},
+        "l1": {D1: (1, 0, 10), D2: (2, 0, 20), D3: (3, 0, 30)},
+        "b1": {D1: (20, 0, 200), D2: (20, 1, 260), D3: (25, 1, 300)},
+        "b2": {D3: (7, None, 70)},
+    }
+    owner = dict(zip(posts["platform_post_id"], posts["account_key"], strict=True))
+    metrics = pd.DataFrame(
+        [{"platform": "youtube", "platform_post_id": pid, "snapshot_date": d, "account_key": owner[pid], "captured_at": captured(d),
+          "likes": c[0], "comments": c[1], "views": c[2], "shares": None, "saves": None, "quotes": None}
+         for pid, days in counters.items() for d, c in days.items()]
+    )
+    metrics = metrics.astype({c: "Int64" for c in ["likes", "comments", "shares", "views", "saves", "quotes"]})
+    coverage = pd.DataFrame(
+        [{"account_key": k, "snapshot_date": d, "platform": "youtube", "status": "api_error" if k == "yt:C0" else "ok", "message": None}
+         for k in ["yt:A0", "yt:A1", "yt:B0", "yt:C0"] for d in (D1, D2, D3)]
+    )
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "agencies", agencies, "dim_agency")
+        warehouse.merge(conn, "accounts", accounts, "dim_account", {"closed_on": D3})
+        warehouse.merge(conn, "campaigns", campaigns, "campaign")
+        warehouse.merge(conn, "campaign_terms", terms, "campaign_term")
+        warehouse.merge(conn, "account_snapshots", snapshots, "fact_account_daily")
+        warehouse.merge(conn, "posts", posts, "dim_post", {"snapshot_date": D1})
+        warehouse.merge(conn, "post_metrics", metrics, "fact_post_metrics_daily")
+        warehouse.merge(conn, "account_coverage", coverage, "etl_account_coverage")
+    run = RunContext.for_day(D1, run_id="test", dag_id="agency_indicators")
+    for day in (D1, D2, D3):
+        compute_indicators(run.on_day(day), load_settings())
+    return warehouse
+
+
+def rows(warehouse: Warehouse, sql: str, **params) -> list[tuple]:
+    return [tuple(round(v, 4) if isinstance(v, float) else v for v in r) for r in warehouse.query(sql, params)]
+
+
+def test_daily_indicators(scenario: Warehouse) -> None:
+    got = rows(scenario, "SELECT agency_code, indicator_date, posts_published, followers, follower_growth, engagement, views, "
+                         "engagement_rate, accounts_registered, accounts_collected, coverage, active_platforms "
+                         "FROM agency_daily_indicators WHERE platform = 'all' ORDER BY agency_code, indicator_date")
+    assert got == [
+        ("KEM-A", D1, 1, 1000, None, 12, 100, 12.0, 2, 2, 1.0, 1),
+        ("KEM-A", D2, 1, 1010, 10, 27, 250, round(27000 / 1010, 4), 2, 2, 1.0, 1),
+        ("KEM-A", D3, 0, 1030, 20, 16, 80, round(16000 / 1030, 4), 2, 2, 1.0, 0),
+        ("KEM-B", D1, 1, 2000, None, 20, 200, 10.0, 1, 1, 1.0, 1),
+        ("KEM-B", D2, 0, 2000, 0, 1, 60, 0.5, 1, 1, 1.0, 0),
+        ("KEM-B", D3, 1, 1990, -10, 12, 110, round(12000 / 1990, 4), 1, 1, 1.0, 1),
+        # an agency with no data: registered, nothing collected, every measure NULL, counts 0
+        ("PROV-C", D1, 0, None, None, None, None, None, 1, 0, 0.0, 0),
+        ("PROV-C", D2, 0, None, None, None, None, None, 1, 0, 0.0, 0),
+        ("PROV-C", D3, 0, None, None, None, None, None, 1, 0, 0.0, 0),
+    ]
+
+
+def test_first_24_hours_popularity(scenario: Warehouse) -> None:
+    # D2 judges posts of D1: a1's D1 snapshot is 23 h old (vs 47 h): 10 + 2 = 12; b1's is 16 h old (vs 40 h): 20.
+    # D3 judges posts of D2: a2's D2 snapshot is 15 h old (vs 39 h): 5 + 0 = 5. KEM-B published nothing on D2.
+    got = rows(scenario, "SELECT agency_code, indicator_date, popularity_posts, popularity_interactions, popularity_median, "
+                         "popularity_snapshot_age_hours FROM agency_daily_indicators "
+                         "WHERE platform = 'all' AND indicator_date > :d1 ORDER BY agency_code, indicator_date", d1=D1)
+    assert got == [
+        ("KEM-A", D2, 1, 12, 12.0, 23.0), ("KEM-A", D3, 1, 5, 5.0, 15.0),
+        ("KEM-B", D2, 1, 20, 20.0, 16.0), ("KEM-B", D3, 0, None, None, None),
+        ("PROV-C", D2, 0, None, None, None), ("PROV-C", D3, 0, None, None, None),
+    ]
+
+
+def test_fair_ranking_by_category_and_follower_band(scenario: Warehouse) -> None:
+    # D3: both ministries are in the 1k-10k band; rates 15.53 (A) and 6.03 (B): CUME_DIST 1.0 and 0.5.
+    # PROV-C has no followers and 0% coverage: not ranked.
+    got = rows(scenario, "SELECT agency_code, platform, follower_band, ranked, engagement_rate_percentile FROM agency_daily_indicators "
+                         "WHERE indicator_date = :d ORDER BY agency_code, platform", d=D3)
+    assert got == [
+        ("KEM-A", "all", "1k_10k", True, 1.0), ("KEM-A", "youtube", "1k_10k", True, 1.0),
+        ("KEM-B", "all", "1k_10k", True, 0.5), ("KEM-B", "youtube", "1k_10k", True, 0.5),
+        ("PROV-C", "all", None, False, None), ("PROV-C", "youtube", None, False, None),
+    ]
+
+
+def test_amplification_by_layers(scenario: Warehouse) -> None:
+    # D3 looks at official posts of D1 with a campaign hashtag: a1 is echoed by l1 (layer 1, 10 h later) -> 1 of 1;
+    # b1 has nobody to echo it -> 0 of 1. Earlier days have no complete 48-hour window with such posts.
+    got = rows(scenario, "SELECT agency_code, indicator_date, amplification_posts, amplified_posts, amplification "
+                         "FROM agency_daily_indicators WHERE platform = 'all' ORDER BY agency_code, indicator_date")
+    assert got == [
+        ("KEM-A", D1, 0, 0, None), ("KEM-A", D2, 0, 0, None), ("KEM-A", D3, 1, 1, 1.0),
+        ("KEM-B", D1, 0, 0, None), ("KEM-B", D2, 0, 0, None), ("KEM-B", D3, 1, 0, 0.0),
+        ("PROV-C", D1, 0, 0, None), ("PROV-C", D2, 0, 0, None), ("PROV-C", D3, 0, 0, None),
+    ]
+
+
+def test_campaign_posts_and_daily_campaign_indicators(scenario: Warehouse) -> None:
+    posts = rows(scenario, "SELECT platform_post_id, agency_code, layer, published_on, matched_term FROM campaign_post ORDER BY 1")
+    assert posts == [
+        ("a1", "KEM-A", 0, D1, "hashtag:aseanmatters"),  # hashtag wins over the keyword it also has
+        ("b1", "KEM-B", 0, D1, "hashtag:aseanmatters"),
+        ("b2", "KEM-B", 0, D3, "keyword:KTT ASEAN"),  # keyword, case-insensitive
+        ("l1", "KEM-A", 1, D1, "hashtag:aseanmatters"),
+    ]
+    daily = rows(scenario, "SELECT agency_code, indicator_date, campaign_posts, campaign_engagement FROM agency_campaign_daily ORDER BY 1, 2")
+    assert daily == [
+        ("KEM-A", D1, 2, 13), ("KEM-A", D2, 0, 23), ("KEM-A", D3, 0, 12),
+        ("KEM-B", D1, 1, 20), ("KEM-B", D2, 0, 1), ("KEM-B", D3, 1, 12),
+    ]
+
+
+def test_campaign_standings_with_a_tie_and_an_unranked_agency(scenario: Warehouse) -> None:
+    # As of D3 within kementerian: days active A 1, B 2 (CUME_DIST .5, 1); posts 2 and 2 (1, 1); engagement 48, 33 (1, .5).
+    # Both score (2.5 / 3) x 100 = 83.3 and share rank 1. PROV-C carried nothing: listed, not ranked.
+    got = rows(scenario, "SELECT agency_code, category, days_active, campaign_posts, campaign_engagement, first_post_on, "
+                         "first_post_lag_days, mean_coverage, ranked, exclusion_reason, dissemination_score, rank_in_category "
+                         "FROM agency_campaign_standings WHERE as_of_date = :d ORDER BY agency_code", d=D3)
+    assert got == [
+        ("KEM-A", "kementerian", 1, 2, 48, D1, 0, 1.0, True, None, 83.3, 1),
+        ("KEM-B", "kementerian", 2, 2, 33, D1, 0, 1.0, True, None, 83.3, 1),
+        ("PROV-C", "provinsi", 0, 0, 0, None, None, 0.0, False, "no campaign post", None, None),
+    ]
+
+
+def test_recomputing_an_earlier_day_leaves_later_days_alone(scenario: Warehouse) -> None:
+    before = rows(scenario, "SELECT * FROM agency_daily_indicators WHERE indicator_date = :d ORDER BY agency_code, platform", d=D3)
+    compute_indicators(RunContext.for_day(D1, run_id="again", dag_id="agency_indicators"), load_settings())
+    assert rows(scenario, "SELECT * FROM agency_daily_indicators WHERE indicator_date = :d ORDER BY agency_code, platform", d=D3) == before
