@@ -6,6 +6,7 @@
                                            collect, validate, load and compute indicators, day by day
     pantau indicators --date 2026-11-20 [--to ...]
                                            recompute indicators only
+    pantau report [--date 2026-11-20]      write the HTML report (default: the latest day) into reports/
 
 Credentials come from the environment (YOUTUBE_API_KEY, WAREHOUSE_URL); see README.
 """
@@ -54,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")
     sub.add_parser("sync-registry", help="load the registry files into the dimension tables")
+    report = sub.add_parser("report", help="write the static HTML report for a day into reports/")
+    report.add_argument("--date", type=date.fromisoformat, help="default: the latest day with indicators")
     for name in ("run", "indicators"):
         cmd = sub.add_parser(name)
         cmd.add_argument("--date", type=date.fromisoformat, required=True, help="first day (YYYY-MM-DD, Jakarta calendar)")
@@ -61,6 +64,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if name == "run":
             cmd.add_argument("--platform", action="append", choices=["youtube"], help="platforms to collect (default: all built)")
     args = parser.parse_args(argv)
+
+    if args.command == "report":
+        from etl.report import main as report_main  # noqa: PLC0415
+
+        return report_main(["--date", args.date.isoformat()] if args.date else [])
 
     from etl import pipeline  # noqa: PLC0415
 

@@ -92,6 +92,11 @@ def main() -> int:
             for rank, row in enumerate([r for r in rows if r[0] == category][:5], start=1):
                 print(f"    {rank}. {row[1]:<60} {int(row[2]):>10,} engagement, {int(row[3])} posts")
         print(f"\nWarehouse fingerprint (same on every rerun): {fingerprint(warehouse, DATA_TABLES)}")
+        from etl.report import write_report  # noqa: PLC0415
+
+        report_started = time.perf_counter()
+        page = write_report(warehouse, days[-1], PROJECT_ROOT / "reports")
+        print(f"Report for {days[-1]}: {page.relative_to(PROJECT_ROOT)} (built in {time.perf_counter() - report_started:.1f}s)")
     finally:
         warehouse.dispose()
     print(f"Done in {time.perf_counter() - started:.0f}s. Query it: duckdb {Path('data/warehouse.duckdb')}")

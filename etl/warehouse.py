@@ -140,7 +140,8 @@ class Warehouse:
 
     def query_df(self, sql: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            return pd.read_sql_query(sa.text(sql), conn, params=dict(params or {}))
+            # Nullable dtypes: an integer column with NULLs stays integer (1030, not 1030.0).
+            return pd.read_sql_query(sa.text(sql), conn, params=dict(params or {}), dtype_backend="numpy_nullable")
 
     def table_counts(self, tables: list[str]) -> dict[str, int]:
         with self.engine.connect() as conn:

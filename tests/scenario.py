@@ -1,0 +1,103 @@
+"""A hand-made scenario: three agencies in two categories, four accounts, three days, one campaign.
+
+The expected values are computed by hand in tests/integration/test_indicator_scenario.py.
+
+Days D1..D3 = 2026-09-05..07 (the campaign's period). Snapshots are read at 01:00 WIB the next morning (18:00 UTC).
+Accounts: A0 (KEM-A, layer 0), A1 (KEM-A, layer 1), B0 (KEM-B, layer 0), C0 (PROV-C, layer 0, never collected).
+Posts (likes, comments, views per snapshot day; shares/saves/quotes not served):
+  a1  A0  published D1 02:00 WIB  #aseanmatters, "KTT ASEAN"  D1 (10,2,100)  D2 (30,4,300)  D3 (40,5,350)
+  a2  A0  published D2 10:00 WIB  no campaign              D2 (5,0,50)     D3 (9,1,80)
+  l1  A1  published D1 12:00 WIB  #aseanmatters            D1 (1,0,10)     D2 (2,0,20)     D3 (3,0,30)
+  b1  B0  published D1 09:00 WIB  #aseanmatters            D1 (20,0,200)   D2 (20,1,260)   D3 (25,1,300)
+  b2  B0  published D3 08:00 WIB  "ktt asean" in the title D3 (7,hidden,70)
+Daily increases (engagement, views):
+  D1: a1 12,100 (new)   l1 1,10 (new)   b1 20,200 (new)
+  D2: a1 22,200   a2 5,50 (new)   l1 1,10   b1 1,60
+  D3: a1 11,50    a2 5,30         l1 1,10   b1 5,40   b2 7,70 (new; hidden likes add nothing)
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+
+from etl.pipeline import compute_indicators
+from etl.runtime import RunContext
+from etl.settings import load_settings
+from etl.warehouse import Warehouse
+
+D1, D2, D3 = date(2026, 9, 5), date(2026, 9, 6), date(2026, 9, 7)
+WIB = timedelta(hours=7)
+
+
+def utc(day: date, hour_wib: int) -> datetime:
+    return datetime.combine(day, datetime.min.time()) + timedelta(hours=hour_wib) - WIB
+
+
+def captured(day: date) -> datetime:
+    return utc(day + timedelta(days=1), 1)
+
+
+def build_scenario(warehouse: Warehouse) -> Warehouse:
+    """Load the scenario into ``warehouse`` and compute D1..D3 (WAREHOUSE_URL must point at it)."""
+    agencies = pd.DataFrame(
+        [("KEM-A", "Kementerian A", "kementerian"), ("KEM-B", "Kementerian B", "kementerian"), ("PROV-C", "Provinsi C", "provinsi")],
+        columns=["agency_code", "name", "category"],
+    ).assign(short_name=None, parent_agency_code=None, region_code=None)
+    accounts = pd.DataFrame(
+        [("yt:A0", "KEM-A", 0), ("yt:A1", "KEM-A", 1), ("yt:B0", "KEM-B", 0), ("yt:C0", "PROV-C", 0)],
+        columns=["account_key", "agency_code", "layer"],
+    ).assign(platform="youtube", handle=None, platform_account_id=lambda d: d["account_key"], active_from=date(2020, 1, 1),
+             active_to=None, is_sandbox=False)
+    campaigns = pd.DataFrame([{"campaign_code": "CAMP", "name": "KTT ASEAN", "theme": None, "hashtags": "aseanmatters",
+                               "keywords": "KTT ASEAN", "starts_on": D1, "ends_on": D3, "is_sandbox": False}])
+    terms = pd.DataFrame([("CAMP", "hashtag", "aseanmatters"), ("CAMP", "keyword", "KTT ASEAN")], columns=["campaign_code", "term_kind", "term"])
+    followers = {"yt:A0": [1000, 1010, 1030], "yt:A1": [100, 100, 100], "yt:B0": [2000, 2000, 1990]}
+    snapshots = pd.DataFrame(
+        [{"account_key": k, "snapshot_date": d, "captured_at": captured(d), "followers": f, "following": None, "total_posts": None,
+          "total_views": None} for k, values in followers.items() for d, f in zip((D1, D2, D3), values, strict=True)]
+    ).astype({"followers": "Int64", "following": "Int64", "total_posts": "Int64", "total_views": "Int64"})
+    posts = pd.DataFrame(
+        [
+            ("a1", "yt:A0", D1, 2, "aseanmatters", "KTT ASEAN di Jakarta"),
+            ("a2", "yt:A0", D2, 10, None, "Layanan publik"),
+            ("l1", "yt:A1", D1, 12, "aseanmatters", "Dukung"),
+            ("b1", "yt:B0", D1, 9, "aseanmatters", "ASEAN"),
+            ("b2", "yt:B0", D3, 8, None, "Liputan ktt asean hari ketiga"),
+        ],
+        columns=["platform_post_id", "account_key", "published_on", "hour", "hashtags", "title"],
+    )
+    posts = posts.assign(platform="youtube", published_at=[utc(d, h) for d, h in zip(posts["published_on"], posts["hour"], strict=True)],
+                         post_type="video", text=None, url=None).drop(columns=["hour"])
+    counters = {
+        "a1": {D1: (10, 2, 100), D2: (30, 4, 300), D3: (40, 5, 350)},
+        "a2": {D2: (5, 0, 50), D3: (9, 1, 80)},
+        "l1": {D1: (1, 0, 10), D2: (2, 0, 20), D3: (3, 0, 30)},
+        "b1": {D1: (20, 0, 200), D2: (20, 1, 260), D3: (25, 1, 300)},
+        "b2": {D3: (7, None, 70)},
+    }
+    owner = dict(zip(posts["platform_post_id"], posts["account_key"], strict=True))
+    metrics = pd.DataFrame(
+        [{"platform": "youtube", "platform_post_id": pid, "snapshot_date": d, "account_key": owner[pid], "captured_at": captured(d),
+          "likes": c[0], "comments": c[1], "views": c[2], "shares": None, "saves": None, "quotes": None}
+         for pid, days in counters.items() for d, c in days.items()]
+    )
+    metrics = metrics.astype({c: "Int64" for c in ["likes", "comments", "shares", "views", "saves", "quotes"]})
+    coverage = pd.DataFrame(
+        [{"account_key": k, "snapshot_date": d, "platform": "youtube", "status": "api_error" if k == "yt:C0" else "ok", "message": None}
+         for k in ["yt:A0", "yt:A1", "yt:B0", "yt:C0"] for d in (D1, D2, D3)]
+    )
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "agencies", agencies, "dim_agency")
+        warehouse.merge(conn, "accounts", accounts, "dim_account", {"closed_on": D3})
+        warehouse.merge(conn, "campaigns", campaigns, "campaign")
+        warehouse.merge(conn, "campaign_terms", terms, "campaign_term")
+        warehouse.merge(conn, "account_snapshots", snapshots, "fact_account_daily")
+        warehouse.merge(conn, "posts", posts, "dim_post", {"snapshot_date": D1})
+        warehouse.merge(conn, "post_metrics", metrics, "fact_post_metrics_daily")
+        warehouse.merge(conn, "account_coverage", coverage, "etl_account_coverage")
+    run = RunContext.for_day(D1, run_id="test", dag_id="agency_indicators")
+    for day in (D1, D2, D3):
+        compute_indicators(run.on_day(day), load_settings())
+    return warehouse
