@@ -99,7 +99,7 @@ def plan_shards(platform: str, run: RunContext, settings: Settings | None = None
 def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int, day: date) -> list[AccountRef]:
     rows = warehouse.query(
         "SELECT a.account_key, a.platform_account_id, "
-        "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last, a.handle "
+        "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last "
         "FROM dim_account a LEFT JOIN etl_account_coverage c "
         "ON c.account_key = a.account_key AND c.snapshot_date = :previous_day "
         "WHERE a.platform = :platform AND a.platform_account_id IS NOT NULL "
@@ -111,7 +111,7 @@ def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int
     mine = rows[shard * size : (shard + 1) * size]
     # Accounts deferred yesterday (budget spent) go first today.
     mine.sort(key=lambda r: (r[2], r[0]))
-    return [AccountRef(r[0], r[1], (r[3] or '').lstrip('@') or None) for r in mine]
+    return [AccountRef(r[0], r[1]) for r in mine]
 
 
 def extract_shard(platform: str, shard: int, shards: int, run: RunContext, settings: Settings | None = None) -> dict[str, Any]:
