@@ -1,19 +1,6 @@
 """A hand-made scenario: three agencies in two categories, four accounts, three days, one campaign.
 
-The expected values are computed by hand in tests/integration/test_indicator_scenario.py.
-
-Days D1..D3 = 2026-09-05..07 (the campaign's period). Snapshots are read at 01:00 WIB the next morning (18:00 UTC).
-Accounts: A0 (KEM-A, layer 0), A1 (KEM-A, layer 1), B0 (KEM-B, layer 0), C0 (PROV-C, layer 0, never collected).
-Posts (likes, comments, views per snapshot day; shares/saves/quotes not served):
-  a1  A0  published D1 02:00 WIB  #aseanmatters, "KTT ASEAN"  D1 (10,2,100)  D2 (30,4,300)  D3 (40,5,350)
-  a2  A0  published D2 10:00 WIB  no campaign              D2 (5,0,50)     D3 (9,1,80)
-  l1  A1  published D1 12:00 WIB  #aseanmatters            D1 (1,0,10)     D2 (2,0,20)     D3 (3,0,30)
-  b1  B0  published D1 09:00 WIB  #aseanmatters            D1 (20,0,200)   D2 (20,1,260)   D3 (25,1,300)
-  b2  B0  published D3 08:00 WIB  "ktt asean" in the title D3 (7,hidden,70)
-Daily increases (engagement, views):
-  D1: a1 12,100 (new)   l1 1,10 (new)   b1 20,200 (new)
-  D2: a1 22,200   a2 5,50 (new)   l1 1,10   b1 1,60
-  D3: a1 11,50    a2 5,30         l1 1,10   b1 5,40   b2 7,70 (new; hidden likes add nothing)
+The data and every expected value are written out in tests/integration/test_indicator_scenario.py.
 """
 
 from __future__ import annotations
