@@ -16,7 +16,7 @@ from airflow.sdk import Asset, CronDataIntervalTimetable, TriggerRule, dag, get_
 
 from etl.assets import OWNER, SOCIAL_TABLES, table_uri
 
-PLATFORMS = ["youtube"]
+PLATFORMS = ["youtube", "x", "instagram", "facebook", "tiktok"]
 TABLE_ASSETS = [Asset(table_uri(table)) for table in SOCIAL_TABLES]
 
 
@@ -50,9 +50,16 @@ def social_metrics() -> None:
         def collect(shard: dict[str, Any], pool: str = f"{platform}_api") -> Any:
             @task(pool=pool)
             def extract(shard: dict[str, Any]) -> dict[str, Any]:
+                from airflow.sdk.exceptions import AirflowFailException
+
+                from etl.http import CredentialsRejected
                 from etl.pipeline import extract_shard
 
-                return extract_shard(shard["platform"], shard["shard"], shard["shards"], _run())
+                try:
+                    return extract_shard(shard["platform"], shard["shard"], shard["shards"], _run())
+                except CredentialsRejected as exc:
+                    # Retrying cannot fix a rejected key or an expired token: fail now, without retries.
+                    raise AirflowFailException(str(exc)) from exc
 
             @task
             def parse_validate(extracted: dict[str, Any]) -> dict[str, Any]:
@@ -72,19 +79,25 @@ def social_metrics() -> None:
         loaded.append((shards, collect.expand(shard=shards)))
 
     @task(trigger_rule=TriggerRule.ALL_DONE, outlets=TABLE_ASSETS)
-    def publish(planned: list[Any], results: list[Any], outlet_events: Any = None) -> dict[str, int]:
+    def publish(planned: list[Any], results: list[Any], outlet_events: Any = None, ti: Any = None, dag_run: Any = None) -> dict[str, int]:
         """Announce the day's tables, and fail the run (after the good shards loaded) if any shard failed."""
         run = _run()
         expected = sum(len(list(p or [])) for p in planned)
-        done = sum(len(list(r or [])) for r in results)
+        # Task states, not XCom counts: a rerun of the same interval must not see the previous run's results.
+        failed = ti.get_ti_count(
+            dag_id=ti.dag_id,
+            task_ids=[f"collect_{platform}.load" for platform in PLATFORMS],
+            run_ids=[dag_run.run_id],
+            states=["failed", "upstream_failed"],
+        )
         for asset in TABLE_ASSETS:
-            outlet_events[asset].extra = {"day": run.data_date.isoformat(), "shards_loaded": done, "shards_planned": expected}
-        if done < expected:
+            outlet_events[asset].extra = {"day": run.data_date.isoformat(), "shards_loaded": expected - failed, "shards_planned": expected}
+        if failed:
             raise RuntimeError(
-                f"{expected - done} of {expected} shards failed to load for {run.data_date}; "
+                f"{failed} of {expected} shards failed to load for {run.data_date}; "
                 "the others are loaded, see etl_run for the failed ones"
             )
-        return {"shards": done}
+        return {"shards": expected - failed}
 
     publish([p for p, _ in loaded], [r for _, r in loaded])
 

@@ -14,3 +14,6 @@ def table_uri(table: str) -> str:
 
 #: Tables social_metrics announces once a day is loaded.
 SOCIAL_TABLES = ("dim_post", "fact_account_daily", "fact_post_metrics_daily")
+
+#: Tables news_mentions announces after each run.
+NEWS_TABLES = ("fact_news_article", "fact_news_mention")

@@ -21,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from tqdm import tqdm
 
 from etl.runtime import RunContext
+from etl.sources import BUILT_PLATFORMS
 
 
 def _days(first: date, last: date | None) -> list[date]:
@@ -32,6 +33,21 @@ def _days(first: date, last: date | None) -> list[date]:
 
 def _run_id(command: str) -> str:
     return f"cli__{command}__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
+
+
+def configured_platforms() -> list[str]:
+    """Platforms whose secret is set (Airflow connection or environment): what a bare ``pantau run`` collects."""
+    from etl.connections import resolve_endpoint  # noqa: PLC0415
+    from etl.sources import platform_spec  # noqa: PLC0415
+
+    found = []
+    for platform in BUILT_PLATFORMS:
+        spec = platform_spec(platform)
+        endpoint = resolve_endpoint(spec.conn_id, default_base_url=spec.default_base_url, base_env=spec.base_env, secret_env=spec.secret_env)
+        if endpoint.secret:
+            found.append(platform)
+    # With nothing configured, YouTube's run fails with the message that names the missing key.
+    return found or ["youtube"]
 
 
 def run_day(day: date, platforms: Sequence[str], run_id: str) -> dict[str, int]:
@@ -62,7 +78,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cmd.add_argument("--date", type=date.fromisoformat, required=True, help="first day (YYYY-MM-DD, Jakarta calendar)")
         cmd.add_argument("--to", type=date.fromisoformat, help="last day, inclusive (default: --date)")
         if name == "run":
-            cmd.add_argument("--platform", action="append", choices=["youtube"], help="platforms to collect (default: all built)")
+            cmd.add_argument(
+                "--platform", action="append", choices=list(BUILT_PLATFORMS),
+                help="platforms to collect (default: every platform whose credentials are set; YouTube if none is)",
+            )
     args = parser.parse_args(argv)
 
     if args.command == "report":
@@ -88,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows = pipeline.compute_indicators(RunContext.for_day(day, run_id=run_id, dag_id="cli"))
             tqdm.write(f"{day}: {rows} indicator rows")
         else:
-            tqdm.write(f"{day}: {run_day(day, args.platform or ['youtube'], run_id)}")
+            tqdm.write(f"{day}: {run_day(day, args.platform or configured_platforms(), run_id)}")
     return 0
 
 

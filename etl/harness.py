@@ -26,9 +26,12 @@ from etl.runtime import JAKARTA
 from etl.settings import PROJECT_ROOT
 
 SANDBOX_KEY = "sandbox-key"
-PLATFORM_POOLS = {"youtube_api": 4}
+SANDBOX_IG_USER_ID = "17841400000000001"
+#: One Airflow pool per platform (the DAG's extract tasks use ``<platform>_api``): its slots cap how many
+#: shards call a platform at once, so the mapped tasks share the platform's rate limit instead of racing for it.
+PLATFORM_POOLS = {"youtube_api": 4, "x_api": 2, "instagram_api": 2, "facebook_api": 2, "tiktok_api": 2}
 #: The nightly schedule, as (DAG id, hour, minute) in Jakarta time the morning after the measured day.
-NIGHTLY = [("registry_sync", 0, 30), ("social_metrics", 1, 0), ("agency_indicators", 3, 0)]
+NIGHTLY = [("registry_sync", 0, 30), ("social_metrics", 1, 0), ("news_mentions", 0, 30), ("agency_indicators", 3, 0)]
 
 
 def configure_airflow(airflow_home: Path, dags_folder: Path = PROJECT_ROOT / "dags") -> None:
@@ -95,7 +98,19 @@ def sandbox(accounts: Path, seed: int = 7, quota: int = 1_000_000) -> Iterator[S
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the sandbox did not start (exit code {process.poll()})")
                 time.sleep(0.05)
-            yield Sandbox(f"http://127.0.0.1:{port_file.read_text().strip()}", process)
+            running = Sandbox(f"http://127.0.0.1:{port_file.read_text().strip()}", process)
+            # News always comes from the sandbox while it runs (a DagRunner night includes news_mentions):
+            # never the real feeds or GDELT from a test, and the previous settings are back on exit.
+            saved = {k: os.environ.get(k) for k in NEWS_ENV}
+            point_news_at(running)
+            try:
+                yield running
+            finally:
+                for key, value in saved.items():
+                    if value is None:
+                        os.environ.pop(key, None)
+                    else:
+                        os.environ[key] = value
         finally:
             process.terminate()
             try:
@@ -109,6 +124,26 @@ def point_sources_at(sandbox_: Sandbox) -> None:
     os.environ["AIRFLOW_CONN_YOUTUBE_API"] = json.dumps(
         {"conn_type": "http", "host": f"{sandbox_.base_url}/youtube/v3", "password": SANDBOX_KEY}
     )
+    # X, the Graph API (Instagram and Facebook share one Meta token) and TikTok live at the sandbox's root,
+    # under their real paths (/2/..., /v21.0/..., /v2/research/...).
+    for conn_id in ("x_api", "meta_graph", "tiktok_api"):
+        os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
+            {"conn_type": "http", "host": sandbox_.base_url, "password": SANDBOX_KEY}
+        )
+    # business_discovery is asked through our own Instagram business account; the sandbox accepts any id.
+    os.environ["PANTAU_INSTAGRAM_USER_ID"] = SANDBOX_IG_USER_ID
+    point_news_at(sandbox_)
+
+
+NEWS_ENV = ("AIRFLOW_CONN_NEWS_FEEDS", "AIRFLOW_CONN_GDELT_API", "PANTAU_NEWS_FEEDS_FILE", "PANTAU_GDELT_PACING_SECONDS")
+
+
+def point_news_at(sandbox_: Sandbox) -> None:
+    """News feeds and GDELT from the sandbox: its feed list, its GDELT endpoint, no pacing (it does not rate limit)."""
+    os.environ["AIRFLOW_CONN_NEWS_FEEDS"] = json.dumps({"conn_type": "http", "host": sandbox_.base_url})
+    os.environ["AIRFLOW_CONN_GDELT_API"] = json.dumps({"conn_type": "http", "host": f"{sandbox_.base_url}/api/v2/doc/doc"})
+    os.environ["PANTAU_NEWS_FEEDS_FILE"] = str(PROJECT_ROOT / "registry" / "sandbox" / "news_feeds.csv")
+    os.environ["PANTAU_GDELT_PACING_SECONDS"] = "0"
 
 
 def nightly_days(last: date, count: int) -> list[date]:
@@ -139,7 +174,7 @@ class DagRunner:
 
         states = {}
         for dag_id, hour, minute in NIGHTLY:
-            if sandbox_ is not None and dag_id == "social_metrics":
+            if sandbox_ is not None and dag_id in ("social_metrics", "news_mentions"):
                 sandbox_.set_clock(RunContext.for_day(day, run_id="-", dag_id=dag_id).as_of)
             states[dag_id] = self.run(dag_id, day, hour, minute)
         return states

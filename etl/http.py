@@ -83,6 +83,10 @@ class FatalApiError(ApiError):
     """Trying again will not help (bad credentials, not found, quota spent)."""
 
 
+class CredentialsRejected(FatalApiError):
+    """The platform refuses our credentials for every call: fail the platform's tasks without retrying them."""
+
+
 class BudgetExhausted(Exception):
     """The platform's rate budget for this run is spent; defer the rest."""
 
@@ -152,6 +156,20 @@ class CallRecord:
     attempt: int
 
 
+@dataclass(frozen=True)
+class RawResponse:
+    """A successful (or 304) answer with its body undecoded, for sources that parse bytes themselves."""
+
+    status: int
+    content: bytes
+    text: str
+    headers: Mapping[str, str]
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
 @dataclass
 class ApiClient:
     """A retrying HTTP client shared by every source.
@@ -178,13 +196,46 @@ class ApiClient:
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None, *, account: str | None = None) -> Any:
         """GET ``url`` and return the decoded JSON body, retrying what can be retried."""
+        return self._request(url, params, account, None, raw=False)
+
+    def get_raw(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        account: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> RawResponse:
+        """GET ``url`` and return the body undecoded (feeds, plain-text APIs), retrying what can be retried.
+
+        ``headers`` are sent with this request only (conditional GET: If-None-Match,
+        If-Modified-Since); a 304 Not Modified is an answer, not an error.
+        """
+        return self._request(url, params, account, headers, raw=True)
+
+    def post_json(
+        self, url: str, body: Mapping[str, Any], params: Mapping[str, Any] | None = None, *, account: str | None = None
+    ) -> Any:
+        """POST a JSON body (query APIs such as TikTok Research) and return the decoded JSON answer, with the same retries."""
+        return self._request(url, params, account, None, raw=False, json_body=body)
+
+    def _request(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None,
+        account: str | None,
+        headers: Mapping[str, str] | None,
+        *,
+        raw: bool,
+        json_body: Mapping[str, Any] | None = None,
+    ) -> Any:
         full_url = requests.Request("GET", url, params=params).prepare().url or url
         safe_url = redact_url(full_url)
         attempt = 0
         while True:
             attempt += 1
             try:
-                return self._attempt(full_url, safe_url, attempt, account)
+                return self._attempt(full_url, safe_url, attempt, account, headers, raw, json_body)
             except RetriableApiError as exc:
                 if attempt >= self.max_attempts:
                     raise RetriableApiError(
@@ -222,11 +273,23 @@ class ApiClient:
         # Full jitter keeps mapped tasks that hit the same limit from retrying in step.
         return random.uniform(0, min(self.backoff_max, self.backoff_base * 2 ** (attempt - 1)))
 
-    def _attempt(self, full_url: str, safe_url: str, attempt: int, account: str | None) -> Any:
+    def _attempt(
+        self,
+        full_url: str,
+        safe_url: str,
+        attempt: int,
+        account: str | None,
+        headers: Mapping[str, str] | None = None,
+        raw: bool = False,
+        json_body: Mapping[str, Any] | None = None,
+    ) -> Any:
         started = time.perf_counter()
         self.calls += 1
+        method = "GET" if json_body is None else "POST"
         try:
-            response = self.session.get(full_url, timeout=self.timeout, headers=self.headers)
+            response = self.session.request(
+                method, full_url, timeout=self.timeout, headers={**self.headers, **(headers or {})}, json=json_body
+            )
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise RetriableApiError(
                 f"{type(exc).__name__} calling {safe_url}", source=self.source, account=account, url=safe_url
@@ -235,7 +298,7 @@ class ApiClient:
         body = response.text
         if self.on_response is not None:
             self.on_response(
-                CallRecord("GET", safe_url, response.status_code, redact_text(body, self.secrets), elapsed_ms, attempt)
+                CallRecord(method, safe_url, response.status_code, redact_text(body, self.secrets), elapsed_ms, attempt)
             )
         status = response.status_code
         reasons = error_reasons(body)
@@ -281,6 +344,8 @@ class ApiClient:
                 ),
                 reasons,
             )
+        if raw:
+            return RawResponse(status, response.content, body, dict(response.headers))
         try:
             return json.loads(body)
         except ValueError:

@@ -215,6 +215,10 @@ PARSERS = {"youtube": parse_youtube}
 
 def parse_landing(path: Path, source: str, snapshot_date: date, captured_at: datetime) -> Frames:
     """Read one landing file of ``source`` into frames."""
+    if source not in PARSERS:
+        from etl.parsers import platform_parsers  # noqa: PLC0415 - they import this module's helpers
+
+        PARSERS.update(platform_parsers())
     try:
         parser = PARSERS[source]
     except KeyError:

@@ -39,6 +39,7 @@ FRAME_KEYS = {
 WAREHOUSE_TABLES = [
     "dim_agency", "dim_agency_alias", "dim_account", "campaign", "dim_post", "fact_account_daily",
     "fact_post_metrics_daily", "etl_account_coverage", "agency_daily_indicators", "etl_quarantine", "etl_run",
+    "dim_outlet", "fact_news_article", "fact_news_mention", "etl_news_feed_health",
 ]
 
 
@@ -99,7 +100,7 @@ def plan_shards(platform: str, run: RunContext, settings: Settings | None = None
 def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int, day: date) -> list[AccountRef]:
     rows = warehouse.query(
         "SELECT a.account_key, a.platform_account_id, "
-        "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last "
+        "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last, a.handle "
         "FROM dim_account a LEFT JOIN etl_account_coverage c "
         "ON c.account_key = a.account_key AND c.snapshot_date = :previous_day "
         "WHERE a.platform = :platform AND a.platform_account_id IS NOT NULL "
@@ -111,7 +112,11 @@ def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int
     mine = rows[shard * size : (shard + 1) * size]
     # Accounts deferred yesterday (budget spent) go first today.
     mine.sort(key=lambda r: (r[2], r[0]))
-    return [AccountRef(r[0], r[1]) for r in mine]
+    return [AccountRef(r[0], r[1], (r[3] or '').lstrip('@') or None) for r in mine]
+
+
+#: etl_run rows of the social steps carry the Airflow task id, ``collect_<platform>.<step>``: every platform's
+#: shards are numbered from 0, so the bare step name would make platforms overwrite each other's audit rows.
 
 
 def extract_shard(platform: str, shard: int, shards: int, run: RunContext, settings: Settings | None = None) -> dict[str, Any]:
@@ -120,7 +125,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
     spec = platform_spec(platform)
     part = f"{platform}-{shard:03d}"
     warehouse = open_warehouse(settings)
-    audit = TaskAudit("extract", map_index=shard, source=platform, shard=part)
+    audit = TaskAudit(f"collect_{platform}.extract", map_index=shard, source=platform, shard=part)
     try:
         with audited(warehouse, run, audit):
             accounts = _shard_accounts(warehouse, platform, shard, shards, run.data_date)
@@ -138,7 +143,8 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
             endpoint = resolve_endpoint(
                 spec.conn_id, default_base_url=spec.default_base_url, base_env=spec.base_env, secret_env=spec.secret_env
             )
-            if not endpoint.secret:
+            # A platform with no registered accounts makes no call, so it needs no credentials either.
+            if not endpoint.secret and accounts:
                 raise ValueError(
                     f"source={platform}: no API key; set the password of Airflow connection '{spec.conn_id}' "
                     f"or the environment variable {spec.secret_env}"
@@ -153,7 +159,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                     on_response=landing.write,
                 )
                 budget = RateBudget(platform, settings.budget_for(platform, spec.daily_budget) // shards)
-                source = spec.make_source(client, endpoint.base_url, endpoint.secret, budget, landing)
+                source = spec.make_source(client, endpoint.base_url, endpoint.secret or "", budget, landing)
                 result = source.extract(
                     accounts, as_of=run.as_of, repull_days=settings.repull_days, known_posts=[(r[0], r[1]) for r in known]
                 )
@@ -206,7 +212,7 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
     out_dir = settings.staging_dir / platform / run.data_date.isoformat() / safe_name(run.run_id) / part
     out_dir.mkdir(parents=True, exist_ok=True)
     warehouse = open_warehouse(settings)
-    audit = TaskAudit("parse_validate", map_index=extracted["shard"], source=platform, shard=part)
+    audit = TaskAudit(f"collect_{platform}.parse_validate", map_index=extracted["shard"], source=platform, shard=part)
     written: dict[str, str] = {}
     quarantine: list[pd.DataFrame] = []
     gate_error: QualityGateFailed | None = None
@@ -221,7 +227,6 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
                     df.insert(0, "account_key", df["platform_account_id"].map(account_by_platform_id))
                 elif name == "posts":
                     df.insert(0, "account_key", df["platform_account_id"].map(account_by_platform_id))
-                    post_accounts = dict(zip(df["platform_post_id"], df["account_key"], strict=True))
                 elif name == "post_metrics":
                     df.insert(0, "account_key", df["platform_post_id"].map(post_accounts))
                 if name in FRAME_KEYS:
@@ -250,6 +255,9 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
                             )
                         )
                     df = checked.valid.drop(columns=["parse_issue", "record"])
+                    if name == "posts":
+                        # Metrics follow their post: a quarantined post takes its snapshot to quarantine too.
+                        post_accounts = dict(zip(df["platform_post_id"], df["account_key"], strict=True))
                     audit.counts["rows_valid"] = audit.counts.get("rows_valid", 0) + len(df)
                     audit.counts["rows_quarantined"] = audit.counts.get("rows_quarantined", 0) + len(bad)
                     audit.counts["rows_extracted"] = audit.counts.get("rows_extracted", 0) + checked.total
@@ -300,7 +308,7 @@ def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | 
         columns=["account_key", "snapshot_date", "platform", "status", "message"],
     )
     warehouse = open_warehouse(settings)
-    audit = TaskAudit("load", map_index=validated["shard"], source=platform, shard=part)
+    audit = TaskAudit(f"collect_{platform}.load", map_index=validated["shard"], source=platform, shard=part)
     audit.counts.update(validated.get("counts", {}))
     audit.counts.update(api_calls=outcome["api_calls"], api_retries=outcome["api_retries"])
     try:
@@ -331,6 +339,7 @@ def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | 
 INDICATOR_MODELS = [
     "post_daily_increase",
     "agency_daily_indicators",
+    "agency_daily_news",
     "agency_daily_activity",
     "agency_daily_ranking",
     "agency_daily_amplification",
@@ -338,6 +347,11 @@ INDICATOR_MODELS = [
     "agency_campaign_daily",
     "agency_campaign_standings",
 ]
+
+
+#: Tables whose planner statistics are refreshed (PostgreSQL) before the models, and after the model that fills them.
+STATISTICS_BEFORE = ["dim_post", "fact_post_metrics_daily", "fact_account_daily", "etl_account_coverage"]
+STATISTICS_AFTER = {"post_daily_increase": ["fact_post_daily_increase"]}
 
 
 def compute_indicators(run: RunContext, settings: Settings | None = None) -> int:
@@ -355,8 +369,11 @@ def compute_indicators(run: RunContext, settings: Settings | None = None) -> int
     }
     try:
         with audited(warehouse, run, audit), warehouse.transaction() as conn:
+            # Without fresh statistics PostgreSQL plans the night's joins as if the new rows did not exist.
+            warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
             for model in INDICATOR_MODELS:
                 warehouse.run_file(conn, f"indicators/{model}", params)
+                warehouse.refresh_statistics(conn, STATISTICS_AFTER.get(model, []))
             rows = warehouse.scalar(conn, "SELECT COUNT(*) FROM agency_daily_indicators WHERE indicator_date = :day", {"day": day})
             audit.counts["rows_loaded"] = rows
         log.info("indicators computed", **run.log_extra(rows=rows))

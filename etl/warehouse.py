@@ -131,6 +131,12 @@ class Warehouse:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS stg_{frame}"))
         return staged
 
+    def refresh_statistics(self, conn: Connection, tables: list[str]) -> None:
+        """Let PostgreSQL's planner see freshly bulk-loaded rows (DuckDB keeps its statistics current itself)."""
+        if self.dialect == "postgresql":
+            for table in tables:
+                conn.execute(sa.text(f"ANALYZE {table}"))
+
     def scalar(self, conn: Connection, sql: str, params: Mapping[str, Any] | None = None) -> Any:
         return conn.execute(sa.text(sql), dict(params or {})).scalar_one()
 

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.pipeline import INDICATOR_MODELS
+from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, STATISTICS_BEFORE
 from etl.warehouse import Warehouse
 
 DAY = date(2026, 11, 20)
@@ -84,9 +84,12 @@ def main() -> None:
               "standings_since": DAY - timedelta(days=7), "lookback_start": DAY - timedelta(days=60)}
     started = time.perf_counter()
     with warehouse.transaction() as conn:
+        warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
         for model in INDICATOR_MODELS:
             t0 = time.perf_counter()
             warehouse.run_file(conn, f"indicators/{model}", params)
+            if model in STATISTICS_AFTER:
+                warehouse.refresh_statistics(conn, STATISTICS_AFTER[model])
             print(f"  {model:<28} {time.perf_counter() - t0:6.1f}s")
     print(f"{warehouse.dialect} indicators for {DAY}: {time.perf_counter() - started:.1f}s")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generate registry/sandbox/accounts.csv: synthetic YouTube accounts for the sandbox.
+"""Generate registry/sandbox/accounts.csv: synthetic accounts on every platform for the sandbox.
 
 Why: the real registry (registry/accounts.csv) holds only verified handles, and
 none are verified yet, so the sandbox API server, the demo, the end-to-end tests
@@ -13,6 +13,11 @@ What it writes, per agency in registry/agencies.csv:
 - layer 1 (KOL), 2 (white label) and 3 (employee advocacy) channels, account_key
   ``youtube:<agency_code>:<layer>``, for every ministry, every province and
   about 10% of the regencies/cities (chosen by a hash of the agency code).
+
+And layer-0 accounts on X, Instagram, Facebook and TikTok (``<platform>:<agency_code>:0``)
+for every ministry, every province and the same ~10% of regencies/cities,
+with ids shaped like each platform's (numeric for X/Instagram/Facebook, the
+username for TikTok).
 
 Channel ids look like real YouTube ids ("UC" + 22 base64url characters, the
 last one in [AQgw] as for a 128-bit id) and are derived from the account_key
@@ -82,6 +87,49 @@ def layers_for(category: str, agency_code: str) -> list[int]:
     return [0]
 
 
+#: Platforms beyond YouTube get official (layer 0) accounts for a subset of agencies, to keep the demo fast.
+OTHER_PLATFORMS = ("x", "instagram", "facebook", "tiktok")
+
+
+def other_platform_id(platform: str, account_key: str) -> str:
+    """The platform's own id shape: numeric for X (user id), Instagram (IG user id) and Facebook (page id);
+    TikTok's Research API addresses accounts by username, so its id is the username."""
+    number = int.from_bytes(_digest(account_key)[:8], "big")
+    if platform == "x":
+        return str(10**17 + number % (9 * 10**17))
+    if platform == "instagram":
+        return "178414" + f"{number % 10**11:011d}"
+    if platform == "facebook":
+        return "1000" + f"{number % 10**11:011d}"
+    return other_handle(account_key.split(":")[1])
+
+
+def other_handle(agency_code: str) -> str:
+    # Instagram, X and TikTok names allow letters, digits and underscores (no hyphens).
+    return "sandbox_" + agency_code.lower().replace(".", "_").replace("-", "_")
+
+
+def other_platform_accounts(agencies: Iterable[dict[str, str]]) -> Iterator[dict[str, str]]:
+    """Layer-0 accounts on X, Instagram, Facebook and TikTok for ministries, provinces and the sampled kabkota."""
+    for platform in OTHER_PLATFORMS:
+        for agency in agencies:
+            code = agency["agency_code"]
+            if layers_for(agency["category"], code) == [0]:
+                continue
+            key = f"{platform}:{code}:0"
+            yield {
+                "account_key": key,
+                "agency_code": code,
+                "platform": platform,
+                "handle": "@" + other_handle(code),
+                "platform_account_id": other_platform_id(platform, key),
+                "layer": "0",
+                "active_from": ACTIVE_FROM,
+                "active_to": "",
+                "note": NOTE,
+            }
+
+
 def read_agencies(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -129,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None, help="output CSV (default <registry>/sandbox/accounts.csv)")
     args = parser.parse_args(argv)
     out: Path = args.out or args.registry / "sandbox" / "accounts.csv"
-    rows = list(sandbox_accounts(read_agencies(args.registry / "agencies.csv")))
+    agencies = read_agencies(args.registry / "agencies.csv")
+    rows = list(sandbox_accounts(agencies)) + list(other_platform_accounts(agencies))
     keys = [r["account_key"] for r in rows]
     ids = [r["platform_account_id"] for r in rows]
     if len(set(keys)) != len(keys) or len(set(ids)) != len(ids):

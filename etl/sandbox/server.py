@@ -27,6 +27,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from .mounted import ENDPOINT_HEADER
 from .youtube_api import BASE_PATH, YouTubeApi, status_error_body
 from .youtube_data import DEFAULT_CAMPAIGN_HASHTAGS, YouTubeUniverse
 
@@ -61,6 +62,20 @@ def load_youtube_channels(accounts_csv: Path) -> dict[str, str]:
     return channels
 
 
+def load_platform_accounts(accounts_csv: Path, platform: str) -> dict[str, str]:
+    """Platform account id -> handle for the rows of ``platform`` (X, Instagram, Facebook, TikTok)."""
+    accounts: dict[str, str] = {}
+    with Path(accounts_csv).open(newline="", encoding="utf-8") as fh:
+        for line, row in enumerate(csv.DictReader(fh), start=2):
+            if (row.get("platform") or "").strip().lower() != platform:
+                continue
+            account_id = (row.get("platform_account_id") or "").strip()
+            if not account_id:
+                raise AccountsError(f"{accounts_csv}:{line}: account {row.get('account_key')!r}: no platform_account_id")
+            accounts[account_id] = (row.get("handle") or "").strip().lstrip("@")
+    return accounts
+
+
 FAULT_PLATFORMS = ("youtube", "x", "instagram", "facebook", "tiktok", "gdelt", "feeds")
 FAULT_SWITCHES = (
     "status_burst", "slow_seconds", "slow_count", "truncate_count", "hide_likes_ratio", "token_expired", "delete_between_pages",
@@ -81,7 +96,8 @@ class SandboxRequest:
 class Faults(MutableMapping[str, Any]):
     """Thread-safe fault switches, all off by default.
 
-    Keys (``youtube.`` prefix; other platforms will use their own):
+    Keys (``youtube.`` prefix shown; X, Instagram, Facebook and TikTok have the same switches under
+    their own prefix, plus ``token_expired`` and ``delete_between_pages``: see :mod:`etl.sandbox.mounted`):
 
     * ``youtube.status_burst``: ``{"status": 429|500|503, "count": N, "retry_after": s|None}``
       - the next N YouTube requests get that status and a Google error body
@@ -149,8 +165,10 @@ class Faults(MutableMapping[str, Any]):
                 "count": int(value.get("count", 1)),
                 "retry_after": None if retry is None else int(retry),
             }
-        if key in ("youtube.slow_count", "youtube.truncate_count"):
+        if key.endswith((".slow_count", ".truncate_count", ".delete_between_pages")):
             return int(value)
+        if key.endswith(".token_expired"):
+            return bool(value) or None
         return float(value)
 
     def take(self, platform: str) -> dict[str, Any]:
@@ -243,10 +261,38 @@ class SandboxServer:
             clock=self.now,
             hide_likes_ratio=lambda: self.faults.get("youtube.hide_likes_ratio"),
         )
-        self._host, self._port = host, port
         self._mounts: list[tuple[str, Callable[[SandboxRequest], tuple[int, Mapping[str, str], bytes]]]] = []
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._host, self._port = host, port
+        self._mount_social_apis(Path(accounts_csv), seed, api_key, campaign_hashtags, deleted_ratio, hide_likes_ratio)
+        from .news import NewsApi  # noqa: PLC0415 - news feeds and GDELT DOC 2.0
+        self.news = NewsApi(faults=self.faults, clock=self.now, count_fault=self._count_fault)
+        self.news.mount_on(self)
+
+    def _mount_social_apis(
+        self, accounts_csv: Path, seed: int, token: str, hashtags: list[str] | None, deleted_ratio: float, hide_likes_ratio: float
+    ) -> None:
+        """X, the Graph API (Instagram, Facebook) and TikTok over the CSV's accounts of each platform."""
+        from .meta_api import GRAPH_VERSIONS, GraphApi  # noqa: PLC0415 - keeps this module's import light
+        from .social_data import SocialUniverse  # noqa: PLC0415
+        from .tiktok_api import TikTokApi  # noqa: PLC0415
+        from .x_api import XApi  # noqa: PLC0415
+
+        def universe(platform: str, private_ratio: float) -> SocialUniverse:
+            return SocialUniverse(
+                platform, load_platform_accounts(accounts_csv, platform), seed, campaign_hashtags=hashtags or list(DEFAULT_CAMPAIGN_HASHTAGS),
+                deleted_ratio=deleted_ratio, hide_likes_ratio=hide_likes_ratio, private_ratio=private_ratio,
+            )
+
+        shared = {"tokens": {token}, "faults": self.faults, "clock": self.now, "count_fault": self._count_fault}
+        self.x = XApi(universe("x", 0.02), **shared)
+        self.graph = GraphApi(universe("instagram", 0.0), universe("facebook", 0.02), **shared)
+        self.tiktok = TikTokApi(universe("tiktok", 0.02), **shared)
+        self.mount("/2", self.x)
+        for version in GRAPH_VERSIONS:  # the Graph API version is a setting of the sources
+            self.mount(f"/{version}", self.graph)
+        self.mount("/v2", self.tiktok)
 
     # ------------------------------------------------------------ lifecycle
     def start(self) -> SandboxServer:
@@ -365,7 +411,10 @@ class SandboxServer:
                     method, split.path, parse_qs(split.query), dict(handler.headers.items()), handler.rfile.read(length) if length else b""
                 )
                 status, headers, body = mounted(request)
-                self._count(request.path.split("/")[1] or "root", status)
+                headers = dict(headers)
+                # A mounted API names its endpoint (e.g. "x.user_tweets") for the stats; the client never sees it.
+                endpoint = headers.pop(ENDPOINT_HEADER, None) or request.path.split("/")[1] or "root"
+                self._count(endpoint, status)
                 self._send(handler, status, headers, body)
             elif split.path.startswith("/__sandbox/"):
                 status, headers, body = self._control(handler, method, split.path)
@@ -471,10 +520,12 @@ class SandboxServer:
     @staticmethod
     def _send(handler: _Handler, status: int, headers: Mapping[str, str], body: bytes) -> None:
         handler.send_response(status)
-        handler.send_header("Content-Type", CONTENT_TYPE)
+        # A mounted API may answer in another type (RSS, plain-text errors); JSON otherwise.
+        handler.send_header("Content-Type", headers.get("Content-Type", CONTENT_TYPE))
         handler.send_header("Content-Length", str(len(body)))
         for k, v in headers.items():
-            handler.send_header(k, v)
+            if k != "Content-Type":
+                handler.send_header(k, v)
         handler.end_headers()
         handler.wfile.write(body)
 

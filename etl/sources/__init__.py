@@ -24,11 +24,15 @@ class PlatformSpec:
     make_source: Callable[..., Any]  # (client, base_url, secret, budget, landing) -> source with .extract(...)
 
 
+#: Every platform with a source, in the order the DAG and the CLI run them.
+BUILT_PLATFORMS = ("youtube", "x", "instagram", "facebook", "tiktok")
+
+
 def platform_spec(platform: str) -> PlatformSpec:
     """The spec of ``platform``; a clear error for a platform without a source."""
-    from etl.sources import youtube  # noqa: PLC0415 - avoid import cycles
+    from etl.sources import facebook, instagram, tiktok, x, youtube  # noqa: PLC0415 - avoid import cycles
 
-    specs = {spec.platform: spec for spec in (youtube.SPEC,)}
+    specs = {spec.platform: spec for spec in (youtube.SPEC, x.SPEC, instagram.SPEC, facebook.SPEC, tiktok.SPEC)}
     try:
         return specs[platform]
     except KeyError:

@@ -53,6 +53,43 @@ class PageTokenPaginator:
         return params
 
 
+class CursorPaginator:
+    """Cursor paging where the cursor sits at a path inside the response.
+
+    One class covers the platforms that are not Google-style:
+    X (``meta.next_token`` -> ``pagination_token``), the Graph API
+    (``paging.cursors.after`` -> ``after``, but only while ``paging.next``
+    exists: Meta keeps sending cursors on the last page) and TikTok's
+    Research API (``data.cursor`` while ``data.has_more``).
+    """
+
+    def __init__(self, cursor_path: Sequence[str], param: str, more_path: Sequence[str] | None = None) -> None:
+        self.cursor_path = tuple(cursor_path)
+        self.param = param
+        self.more_path = tuple(more_path) if more_path else None
+        self.cursor: Any = None
+        self.has_next_page = True
+
+    @staticmethod
+    def _dig(response: Any, path: Sequence[str]) -> Any:
+        for key in path:
+            if not isinstance(response, dict):
+                return None
+            response = response.get(key)
+        return response
+
+    def update_state(self, response: dict[str, Any]) -> None:
+        cursor = self._dig(response, self.cursor_path)
+        more = bool(self._dig(response, self.more_path)) if self.more_path else cursor not in (None, "")
+        self.cursor = cursor if more else None
+        self.has_next_page = more and cursor not in (None, "")
+
+    def update_request(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self.cursor not in (None, ""):
+            return {**params, self.param: self.cursor}
+        return params
+
+
 @dataclass
 class RateBudget:
     """Units a run may spend on one platform (YouTube quota units, X requests...).
@@ -88,11 +125,14 @@ class AccountRef:
 
     account_key: str
     platform_account_id: str
+    handle: str | None = None  # some APIs address accounts by name (Instagram business_discovery)
 
 
 @dataclass
 class Outcome:
     """How collecting one account went; feeds the coverage ledger."""
 
-    status: str  # ok, not_found, api_error, deferred
+    #: ok, not_found, api_error, deferred, token_expired (credentials stopped working mid-run),
+    #: private (protected, age- or country-gated: the platform serves nothing public)
+    status: str
     message: str | None = None

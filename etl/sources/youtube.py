@@ -16,7 +16,7 @@ from typing import Any
 
 import structlog
 
-from etl.http import ApiClient, BudgetExhausted, FatalApiError, RetriableApiError
+from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
 from etl.sources.base import AccountRef, EndpointSpec, Outcome, PageTokenPaginator, RateBudget, batched, unique
@@ -37,7 +37,7 @@ CREDENTIAL_REASONS = frozenset({"API_KEY_INVALID", "keyInvalid", "accessNotConfi
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"})
 
 
-class PlatformUnavailable(FatalApiError):
+class PlatformUnavailable(CredentialsRejected):
     """The platform refuses every call (bad key, API disabled): fail this platform's tasks fast."""
 
 

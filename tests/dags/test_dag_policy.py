@@ -13,7 +13,7 @@ from etl.harness import PLATFORM_POOLS, prepare_airflow_db
 from etl.settings import PROJECT_ROOT
 
 DAGS = PROJECT_ROOT / "dags"
-EXPECTED_DAGS = {"registry_sync", "social_metrics", "agency_indicators"}
+EXPECTED_DAGS = {"registry_sync", "social_metrics", "agency_indicators", "news_mentions"}
 
 
 @pytest.fixture(scope="module")

@@ -34,8 +34,9 @@ def report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_report_files(report: Path) -> None:
     assert report == report.parent / "index.html" and report.parent.name == "2026-09-07"
-    assert sorted(p.name for p in report.parent.glob("*.csv"))[:4] == [
-        "campaign_leaderboard.csv", "daily_leaderboard.csv", "data_completeness.csv", "trend.csv",
+    # news.csv joins them once migration 003 (news_mentions) adds the news columns.
+    assert sorted(p.name for p in report.parent.glob("*.csv")) == [
+        "campaign_leaderboard.csv", "daily_leaderboard.csv", "data_completeness.csv", "news.csv", "trend.csv",
     ]
     html = report.read_text(encoding="utf-8")
     assert re.findall(r'(?:src|href)="https?://', html) == []  # nothing to fetch: opens offline

@@ -1,0 +1,153 @@
+"""Graph API landing lines to frames: Instagram business_discovery and Facebook Pages.
+
+Graph counts are integers; timestamps are ``2026-11-20T03:04:05+0000``.
+Instagram omits ``like_count`` when the owner hides it (NULL, not 0);
+business_discovery has no view counts. A Facebook post id is
+``<page id>_<post id>``, which names its page; ``shares`` is absent when
+nobody shared (kept NULL: absent is not read as zero).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from typing import Any
+
+from etl.parse import Frames, _row, hashtags_of, to_count
+from etl.parsers import graph_time, jakarta_day, naive_utc, ok_payloads
+
+_IG_TYPES = {"REELS": "reel", "STORY": "story"}
+_IG_MEDIA = {"CAROUSEL_ALBUM": "carousel", "VIDEO": "video", "IMAGE": "image"}
+
+
+def _graph_day(value: Any, field_name: str) -> date:
+    return jakarta_day(graph_time(value, field_name).isoformat() + "Z", field_name)
+
+
+def parse_instagram(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: datetime) -> Frames:
+    frames = Frames()
+    captured = naive_utc(captured_at)
+    for line, payload in ok_payloads(lines, frames):
+        if line.get("endpoint") != "business_discovery" or not isinstance(payload, dict):
+            continue
+        discovery = payload.get("business_discovery")
+        if not isinstance(discovery, dict):
+            continue
+        account_id = discovery.get("id")
+        if "followers_count" in discovery or "media_count" in discovery:  # only the first page asks for them
+            frames.rows["account_snapshots"].append(
+                _row(
+                    {"platform": "instagram", "platform_account_id": account_id, "snapshot_date": snapshot_date,
+                     "captured_at": captured, "total_views": None},
+                    {
+                        "followers": lambda d=discovery: to_count(d.get("followers_count"), "business_discovery.followers_count"),
+                        "following": lambda d=discovery: to_count(d.get("follows_count"), "business_discovery.follows_count"),
+                        "total_posts": lambda d=discovery: to_count(d.get("media_count"), "business_discovery.media_count"),
+                    },
+                    {k: v for k, v in discovery.items() if k != "media"},
+                )
+            )
+        since = _since(line.get("since"))
+        for media in (discovery.get("media") or {}).get("data") or []:
+            if not isinstance(media, dict):
+                continue
+            if since is not None and _before(media.get("timestamp"), since):
+                continue  # older than the re-pull window: read only because it shared a page with newer media
+            media_id = media.get("id")
+            frames.rows["posts"].append(
+                _row(
+                    {
+                        "platform": "instagram", "platform_post_id": media_id, "platform_account_id": account_id,
+                        "post_type": _IG_TYPES.get(media.get("media_product_type") or "") or _IG_MEDIA.get(media.get("media_type") or "", "post"),
+                        "title": None, "text": media.get("caption"), "hashtags": hashtags_of(media.get("caption")),
+                        "url": media.get("permalink"),
+                    },
+                    {
+                        "published_at": lambda m=media: graph_time(m.get("timestamp"), "media.timestamp"),
+                        "published_on": lambda m=media: _graph_day(m.get("timestamp"), "media.timestamp"),
+                    },
+                    media,
+                )
+            )
+            frames.rows["post_metrics"].append(
+                _row(
+                    {"platform": "instagram", "platform_post_id": media_id, "snapshot_date": snapshot_date, "captured_at": captured,
+                     "shares": None, "views": None, "saves": None, "quotes": None},
+                    {
+                        "likes": lambda m=media: to_count(m.get("like_count"), "media.like_count"),
+                        "comments": lambda m=media: to_count(m.get("comments_count"), "media.comments_count"),
+                    },
+                    media,
+                )
+            )
+    return frames
+
+
+def _since(value: Any) -> datetime | None:
+    try:
+        return naive_utc(datetime.fromisoformat(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _before(timestamp: Any, since: datetime) -> bool:
+    try:
+        return graph_time(timestamp, "media.timestamp") < since
+    except ValueError:  # ParseIssue: keep the row, the reader will name the field
+        return False
+
+
+def _summary(item: dict[str, Any], edge: str) -> Any:
+    value = item.get(edge)
+    return (value.get("summary") or {}).get("total_count") if isinstance(value, dict) else None
+
+
+def parse_facebook(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: datetime) -> Frames:
+    frames = Frames()
+    captured = naive_utc(captured_at)
+    for line, payload in ok_payloads(lines, frames):
+        if not isinstance(payload, dict):
+            continue
+        endpoint = line.get("endpoint")
+        if endpoint == "page":
+            frames.rows["account_snapshots"].append(
+                _row(
+                    {"platform": "facebook", "platform_account_id": payload.get("id"), "snapshot_date": snapshot_date,
+                     "captured_at": captured, "following": None, "total_posts": None, "total_views": None},
+                    {"followers": lambda p=payload: to_count(p.get("followers_count", p.get("fan_count")), "followers_count")},
+                    payload,
+                )
+            )
+        elif endpoint == "published_posts":
+            for post in payload.get("data") or []:
+                if not isinstance(post, dict):
+                    continue
+                post_id = post.get("id")
+                page_id = str(post_id).split("_", 1)[0] if post_id and "_" in str(post_id) else None
+                frames.rows["posts"].append(
+                    _row(
+                        {
+                            "platform": "facebook", "platform_post_id": post_id, "platform_account_id": page_id, "post_type": "post",
+                            "title": None, "text": post.get("message"), "hashtags": hashtags_of(post.get("message")),
+                            "url": post.get("permalink_url"),
+                        },
+                        {
+                            "published_at": lambda p=post: graph_time(p.get("created_time"), "created_time"),
+                            "published_on": lambda p=post: _graph_day(p.get("created_time"), "created_time"),
+                        },
+                        post,
+                    )
+                )
+                frames.rows["post_metrics"].append(
+                    _row(
+                        {"platform": "facebook", "platform_post_id": post_id, "snapshot_date": snapshot_date, "captured_at": captured,
+                         "views": None, "saves": None, "quotes": None},
+                        {
+                            "likes": lambda p=post: to_count(_summary(p, "reactions"), "reactions.summary.total_count"),
+                            "comments": lambda p=post: to_count(_summary(p, "comments"), "comments.summary.total_count"),
+                            "shares": lambda p=post: to_count((p.get("shares") or {}).get("count") if isinstance(p.get("shares"), dict) else None, "shares.count"),
+                        },
+                        post,
+                    )
+                )
+    return frames

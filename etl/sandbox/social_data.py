@@ -1,0 +1,201 @@
+"""Deterministic synthetic accounts and posts for the non-Google platforms (X, Instagram, Facebook, TikTok).
+
+The same rules as :mod:`etl.sandbox.youtube_data`, generalised: everything is
+a pure function of ``(seed, platform, account id, day, index)`` and the
+sandbox clock, so any process with the same accounts and seed serves the
+same universe, and a test can compute what the pipeline should have loaded.
+
+- An account publishes 0-3 posts per Jakarta day over ``history_days``.
+- A post's counters grow towards a final value (half-life 36 h) and never
+  go down; some posts hide their like count (the API omits the field).
+- About ``deleted_ratio`` of posts disappear 72 h after publication.
+- About ``private_ratio`` of accounts are private (protected / age-gated):
+  the API serves no posts for them.
+- Post ids encode (account tag, day, index) plus a check value, so a lookup
+  by id needs no index of everything served so far.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+JAKARTA = ZoneInfo("Asia/Jakarta")
+DAY_EPOCH = date(2000, 1, 1)
+FOLLOWER_ANCHOR = date(2024, 1, 1)
+DELETE_AFTER = timedelta(hours=72)
+HALF_LIFE_HOURS = 36.0
+_TOPICS = ("Layanan Publik", "Bantuan Sosial", "Infrastruktur", "Kesehatan", "Pendidikan", "UMKM", "Pariwisata", "Digitalisasi")
+_PLACES = ("Jakarta", "Surabaya", "Makassar", "Medan", "Denpasar", "Kupang", "Jayapura", "Pontianak")
+
+
+def _h(*parts: object) -> int:
+    raw = "|".join(str(p) for p in parts).encode("utf-8")
+    return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big")
+
+
+def _u(*parts: object) -> float:
+    return _h(*parts) / 2**64
+
+
+@dataclass(frozen=True)
+class Post:
+    """One synthetic post; counters come from :meth:`SocialUniverse.metrics`."""
+
+    post_id: str
+    account_id: str
+    day: date
+    index: int
+    published: datetime  # aware UTC
+    deletable: bool
+
+
+class SocialUniverse:
+    """Accounts (platform id -> handle) of one platform and their posts."""
+
+    def __init__(
+        self,
+        platform: str,
+        accounts: Mapping[str, str],
+        seed: int = 7,
+        *,
+        campaign_hashtags: list[str] | None = None,
+        deleted_ratio: float = 0.01,
+        hide_likes_ratio: float = 0.05,
+        private_ratio: float = 0.0,
+        history_days: int = 60,
+    ) -> None:
+        self.platform = platform
+        self.accounts = dict(accounts)
+        self.seed = seed
+        self.campaign_hashtags = campaign_hashtags or ["SandboxBerAKSI"]
+        self.deleted_ratio = deleted_ratio
+        self.hide_likes_ratio = hide_likes_ratio
+        self.private_ratio = private_ratio
+        self.history_days = history_days
+        self._by_tag: dict[int, list[str]] = {}
+        for account_id in self.accounts:
+            self._by_tag.setdefault(self._tag(account_id), []).append(account_id)
+        self._day = lru_cache(maxsize=2**16)(self._compute_day)
+
+    # ------------------------------------------------------------ accounts
+    def knows(self, account_id: str) -> bool:
+        return account_id in self.accounts
+
+    def by_handle(self, handle: str) -> str | None:
+        """The account id of ``handle`` (case-insensitive, without '@')."""
+        wanted = handle.lower().lstrip("@")
+        return next((a for a, h in self.accounts.items() if h.lower().lstrip("@") == wanted), None)
+
+    def is_private(self, account_id: str) -> bool:
+        return _u(self.seed, self.platform, "private", account_id) < self.private_ratio
+
+    def followers(self, account_id: str, now: datetime) -> int:
+        base = int(500 * 4000 ** _u(self.seed, self.platform, "followers", account_id))
+        rate = 0.004 * _u(self.seed, self.platform, "growth", account_id)
+        days = max(0, (now.astimezone(JAKARTA).date() - FOLLOWER_ANCHOR).days)
+        return int(base * (1 + rate) ** days)
+
+    def following(self, account_id: str) -> int:
+        return 20 + _h(self.seed, self.platform, "following", account_id) % 500
+
+    def post_count(self, account_id: str, now: datetime) -> int:
+        """All-time posts: an older archive plus the posts of the history window."""
+        archive = 100 + _h(self.seed, self.platform, "archive", account_id) % 5000
+        return archive + len(self.posts(account_id, now))
+
+    # --------------------------------------------------------------- posts
+    def _tag(self, account_id: str) -> int:
+        return _h(self.platform, "tag", account_id) % 10**7
+
+    def _check(self, account_id: str, day: date, index: int) -> int:
+        return _h(self.seed, self.platform, "check", account_id, day.isoformat(), index) % 10**4
+
+    def _post_id(self, account_id: str, day: date, index: int) -> str:
+        day_no = (day - DAY_EPOCH).days
+        return f"1{self._tag(account_id):07d}{day_no:05d}{index}{self._check(account_id, day, index):04d}"
+
+    def _compute_day(self, account_id: str, day: date) -> tuple[Post, ...]:
+        n = _h(self.seed, self.platform, "n", account_id, day.isoformat()) % 4
+        midnight = datetime.combine(day, time(0), JAKARTA)
+        posts = [
+            Post(
+                post_id=self._post_id(account_id, day, i),
+                account_id=account_id,
+                day=day,
+                index=i,
+                published=(midnight + timedelta(seconds=_h(self.seed, self.platform, "t", account_id, day.isoformat(), i) % 86400)).astimezone(UTC),
+                deletable=_u(self.seed, self.platform, "del", account_id, day.isoformat(), i) < self.deleted_ratio,
+            )
+            for i in range(n)
+        ]
+        posts.sort(key=lambda p: (p.published, p.post_id), reverse=True)
+        return tuple(posts)
+
+    @staticmethod
+    def exists(post: Post, now: datetime) -> bool:
+        return post.published <= now and not (post.deletable and now - post.published > DELETE_AFTER)
+
+    def posts(self, account_id: str, now: datetime) -> list[Post]:
+        """The account's existing posts at ``now``, newest first (empty for unknown accounts)."""
+        if account_id not in self.accounts:
+            return []
+        today = now.astimezone(JAKARTA).date()
+        out: list[Post] = []
+        for back in range(self.history_days):
+            out.extend(p for p in self._day(account_id, today - timedelta(days=back)) if self.exists(p, now))
+        return out
+
+    def post(self, post_id: str, now: datetime) -> Post | None:
+        """The post with ``post_id`` if it exists at ``now``."""
+        if len(post_id) != 18 or not post_id.isdigit() or post_id[0] != "1":
+            return None
+        tag, day_no = int(post_id[1:8]), int(post_id[8:13])
+        day = DAY_EPOCH + timedelta(days=day_no)
+        today = now.astimezone(JAKARTA).date()
+        if not today - timedelta(days=self.history_days - 1) <= day <= today:
+            return None
+        for account_id in self._by_tag.get(tag, ()):
+            for post in self._day(account_id, day):
+                if post.post_id == post_id:
+                    return post if self.exists(post, now) else None
+        return None
+
+    def metrics(self, post: Post, now: datetime, *, hide_likes_ratio: float | None = None) -> dict[str, int | None]:
+        """Cumulative counters at ``now``; ``likes`` is None when the post hides it."""
+        pid = post.post_id
+        age_hours = max(0.0, (now - post.published).total_seconds() / 3600)
+        grown = 1 - math.exp(-age_hours / HALF_LIFE_HOURS)
+        final_views = int(10 ** (2 + 4 * _u(self.seed, "fv", pid)))
+        views = int(final_views * grown)
+        hide = self.hide_likes_ratio if hide_likes_ratio is None else hide_likes_ratio
+        return {
+            "views": views,
+            "likes": None if _u(self.seed, "hide", pid) < hide else int(views * (0.01 + 0.07 * _u(self.seed, "lr", pid))),
+            "comments": int(views * (0.001 + 0.009 * _u(self.seed, "cr", pid))),
+            "shares": int(views * (0.001 + 0.004 * _u(self.seed, "sr", pid))),
+            "quotes": int(views * 0.0005 * _u(self.seed, "qr", pid)),
+            "saves": int(views * 0.002 * _u(self.seed, "br", pid)),
+        }
+
+    def is_campaign(self, post: Post) -> bool:
+        return _u(self.seed, "camp", post.post_id) < 0.1
+
+    def text(self, post: Post) -> str:
+        pid = post.post_id
+        topic = _TOPICS[_h(self.seed, "topic", pid) % len(_TOPICS)]
+        place = _PLACES[_h(self.seed, "place", pid) % len(_PLACES)]
+        text = f"{topic} di {place}: informasi terbaru untuk masyarakat. #{topic.replace(' ', '')}"
+        if self.is_campaign(post):
+            text += " #" + self.campaign_hashtags[_h(self.seed, "camptag", pid) % len(self.campaign_hashtags)]
+        return text
+
+
+def rfc3339(dt: datetime) -> str:
+    """``2026-11-20T03:04:05Z`` (X, TikTok, Instagram's ISO with +0000 is built by the caller)."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,142 @@
+"""news_mentions end to end against the sandbox, on DuckDB and PostgreSQL: extract, transform_validate, load, indicators."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from etl.news.pipeline import extract_news, load_news, transform_news
+from etl.pipeline import compute_indicators, sync_registry
+from etl.runtime import JAKARTA, RunContext
+from etl.sandbox import SandboxServer
+from etl.sandbox.news import NewsUniverse
+from etl.settings import PROJECT_ROOT
+from etl.warehouse import Warehouse
+
+DAY = date(2026, 11, 20)
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "news"
+SEEDS = json.loads((FIXTURES / "seed_matches.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def sandbox() -> Iterator[SandboxServer]:
+    with SandboxServer(PROJECT_ROOT / "registry" / "sandbox" / "accounts.csv") as server:
+        yield server
+
+
+@pytest.fixture
+def news_env(tmp_path: Path, warehouse: Warehouse, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> RunContext:
+    monkeypatch.setenv("WAREHOUSE_URL", warehouse.url)
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("PANTAU_ACCOUNTS_FILE", str(PROJECT_ROOT / "registry" / "sandbox" / "accounts.csv"))
+    monkeypatch.setenv("PANTAU_NEWS_FEEDS_FILE", str(PROJECT_ROOT / "registry" / "sandbox" / "news_feeds.csv"))
+    monkeypatch.setenv("PANTAU_NEWS_FEEDS_BASE", sandbox.base_url)
+    monkeypatch.setenv("PANTAU_GDELT_BASE", f"{sandbox.base_url}/api/v2/doc/doc")
+    monkeypatch.setenv("PANTAU_GDELT_PACING_SECONDS", "0")
+    monkeypatch.setenv("PANTAU_GDELT_GROUP_SIZE", "400")
+    monkeypatch.setenv("PANTAU_NEWS_FEED_MAX_FAILURES", "2")
+    monkeypatch.setenv("PANTAU_HTTP_MAX_ATTEMPTS", "1")
+    run = RunContext.for_day(DAY, run_id="scheduled__news", dag_id="news_mentions")
+    sandbox.set_clock(run.as_of)
+    return run
+
+
+def _run(run: RunContext) -> dict[str, int]:
+    return load_news(transform_news(extract_news(run), run), run)
+
+
+def test_news_run_loads_articles_copies_mentions_and_feed_health(news_env: RunContext, warehouse: Warehouse, sandbox: SandboxServer) -> None:
+    run = news_env
+    stories = NewsUniverse(7).recent(run.as_of)
+    loaded = _run(run)
+    articles = warehouse.query_df("SELECT * FROM fact_news_article")
+    # Every synthetic story once (the GDELT sightings of the same URLs fold into them), the seeds, 18 Tempo items, 2 broken-feed items.
+    assert len(articles) == len(stories) + 5 + 18 + 2 == loaded["fact_news_article"]
+    assert set(articles["source"]) == {"feed"}
+    copies = articles[articles["duplicate_of"].notna()]
+    warta = {s["url"].replace("https://www.", "https://") for s in stories if s["outlet"] == "warta"}
+    assert set(copies["canonical_url"]) == warta  # every syndicated copy, and nothing else
+    originals = articles.set_index("article_id").loc[copies["duplicate_of"], "outlet_code"]
+    assert set(originals) == {"sandbox-kabar"}
+    assert (articles["cluster_id"] == articles["article_id"]).sum() == len(articles) - len(copies)
+
+    mentions = warehouse.query_df("SELECT m.*, a.canonical_url FROM fact_news_mention m JOIN fact_news_article a USING (article_id)")
+    for name, spec in SEEDS.items():
+        found = sorted(mentions.loc[mentions["canonical_url"] == f"https://seeds.sandbox.test/{name[:-4]}", "agency_code"])
+        assert found == spec["agencies"], name
+    for story in stories:  # each synthetic story names its agency (and the template names no other)
+        codes = set(mentions.loc[mentions["canonical_url"] == story["url"].replace("https://www.", "https://"), "agency_code"])
+        assert story["agency_code"] in codes, story["title"]
+    assert mentions["sentiment"].between(-1, 1).all() and mentions["confidence"].between(0, 1).all()
+
+    health = warehouse.query_df("SELECT * FROM etl_news_feed_health ORDER BY feed_url").set_index("feed_url")
+    assert len(health) == 8 and set(health["last_status"]) == {"ok"} and health["consecutive_failures"].eq(0).all()
+    broken = health.loc[f"{sandbox.base_url}/feeds/sandbox/broken.xml"]
+    assert (broken["items_last_fetch"], broken["new_items_last_fetch"], broken["problems_last_fetch"]) == (2, 2, 4)
+    assert broken["last_problem"].endswith("entry 4 ('Berita terpotong'): field link: missing; entry skipped")
+
+    # A second fetch adds nothing: every feed answers 304, GDELT's articles are known ones.
+    before = warehouse.query_df("SELECT article_id, cluster_id, duplicate_of FROM fact_news_article ORDER BY article_id")
+    mention_count = len(mentions)
+    _run(run)
+    health = warehouse.query_df("SELECT * FROM etl_news_feed_health")
+    assert set(health["last_status"]) == {"not_modified"} and health["new_items_last_fetch"].eq(0).all()
+    after = warehouse.query_df("SELECT article_id, cluster_id, duplicate_of FROM fact_news_article ORDER BY article_id")
+    pd.testing.assert_frame_equal(before, after)
+    assert warehouse.table_counts(["fact_news_mention"])["fact_news_mention"] == mention_count
+
+
+def test_failing_feeds_are_counted_then_disabled_with_a_reason(news_env: RunContext, warehouse: Warehouse, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    run = news_env
+    monkeypatch.setenv("PANTAU_GDELT_ENABLED", "0")
+    sandbox.faults["feeds.status_burst"] = {"status": 503, "count": 16}
+    _run(run)
+    [(status, message)] = warehouse.query("SELECT status, message FROM etl_run WHERE dag_id = 'news_mentions' AND task_id = 'extract'")
+    assert status == "partial" and message.startswith("8 of 8 feeds/queries failed: ")
+    health = warehouse.query_df("SELECT * FROM etl_news_feed_health")
+    assert set(health["last_status"]) == {"failed"} and health["consecutive_failures"].eq(1).all() and not health["is_disabled"].any()
+    _run(run)
+    health = warehouse.query_df("SELECT * FROM etl_news_feed_health")
+    assert health["consecutive_failures"].eq(2).all() and health["is_disabled"].all()
+    assert set(health["disabled_reason"]) == {
+        f"disabled after 2 consecutive failures; last error: source=feeds account={code} status=503: gave up after 1 attempts: "
+        "<html>Service Unavailable</html>"
+        for code in health["outlet_code"]
+    }
+    assert warehouse.table_counts(["fact_news_article"]) == {"fact_news_article": 0}
+    calls = sandbox.stats["requests"].get("feeds.get", 0)
+    _run(run)  # disabled feeds are not called again
+    assert sandbox.stats["requests"].get("feeds.get", 0) == calls
+
+
+def test_news_indicators_for_the_day(news_env: RunContext, warehouse: Warehouse) -> None:
+    run = news_env
+    sync_registry(RunContext.for_day(DAY, run_id="scheduled__registry", dag_id="registry_sync"))
+    _run(run)
+    compute_indicators(RunContext.for_day(DAY, run_id="scheduled__indicators", dag_id="agency_indicators"))
+    got = warehouse.query_df(
+        "SELECT agency_code, news_mentions, news_copies, news_outlets, news_sentiment, news_negative_share "
+        "FROM agency_daily_indicators WHERE indicator_date = :day AND platform = 'all' ORDER BY agency_code", {"day": DAY}
+    ).set_index("agency_code")
+    rows = warehouse.query_df(
+        "SELECT m.agency_code, m.sentiment, a.cluster_id, a.duplicate_of, a.outlet_code "
+        "FROM fact_news_mention m JOIN fact_news_article a USING (article_id) WHERE m.published_on = :day", {"day": DAY}
+    )
+    assert len(rows) > 0
+    for code, g in rows.groupby("agency_code"):
+        assert got.loc[code, "news_mentions"] == g["cluster_id"].nunique()
+        assert got.loc[code, "news_copies"] == g["duplicate_of"].notna().sum()
+        assert got.loc[code, "news_outlets"] == g["outlet_code"].nunique()
+        assert got.loc[code, "news_sentiment"] == pytest.approx(g["sentiment"].mean())
+        assert got.loc[code, "news_negative_share"] == pytest.approx((g["sentiment"] < -0.05).mean())
+    quiet = got.drop(index=rows["agency_code"].unique())
+    assert quiet["news_mentions"].eq(0).all() and quiet["news_sentiment"].isna().all()
+    # Published on DAY in Jakarta time, as the indicator counts it.
+    day_articles = warehouse.query_df("SELECT published_at FROM fact_news_article WHERE published_on = :day", {"day": DAY})
+    assert all(pd.Timestamp(t).tz_localize("UTC").tz_convert(JAKARTA).date() == DAY for t in day_articles["published_at"])
+    assert DAY - timedelta(days=1) not in set(rows.get("published_on", []))

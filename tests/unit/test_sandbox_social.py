@@ -1,0 +1,113 @@
+"""The sandbox's X, Graph and TikTok emulations: real paths, auth, paging, rate-limit headers, error bodies, faults."""
+
+from __future__ import annotations
+
+import csv
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import requests
+
+from etl.sandbox.server import SandboxServer
+
+NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+AUTH = {"Authorization": "Bearer sandbox-key"}
+X_USER = "100000000000000001"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path):
+    path = tmp_path / "accounts.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["account_key", "agency_code", "platform", "handle", "platform_account_id", "layer"])
+        writer.writerow(["x:A:0", "A", "x", "@agency_a", X_USER, "0"])
+        writer.writerow(["instagram:A:0", "A", "instagram", "@agency_a", "17841400000000042", "0"])
+        writer.writerow(["facebook:A:0", "A", "facebook", "@agency_a", "100012345678901", "0"])
+        writer.writerow(["tiktok:A:0", "A", "tiktok", "@agency_a", "agency_a", "0"])
+    with SandboxServer(path) as server:
+        server.set_clock(NOW)
+        yield server
+
+
+def timeline(sandbox: SandboxServer, **params: str) -> requests.Response:
+    query = {"max_results": "5", "start_time": "2026-10-22T18:00:00Z", **params}
+    return requests.get(f"{sandbox.base_url}/2/users/{X_USER}/tweets", params=query, headers=AUTH, timeout=5)
+
+
+def test_x_timeline_pages_with_next_token_and_sends_rate_limit_headers(sandbox: SandboxServer) -> None:
+    first = timeline(sandbox)
+    assert first.status_code == 200 and first.headers["x-rate-limit-limit"] == "1500" and "Retry-After" not in first.headers
+    body = first.json()
+    assert body["meta"]["result_count"] == 5 and len(body["data"]) == 5
+    tweet = body["data"][0]
+    assert tweet["author_id"] == X_USER and isinstance(tweet["id"], str) and tweet["created_at"].endswith(".000Z")
+    assert set(tweet["public_metrics"]) >= {"retweet_count", "reply_count", "quote_count", "bookmark_count", "impression_count"}
+    second = timeline(sandbox, pagination_token=body["meta"]["next_token"]).json()
+    assert not {t["id"] for t in second["data"]} & {t["id"] for t in body["data"]}
+    assert second["data"][0]["created_at"] <= body["data"][-1]["created_at"]
+
+
+def test_x_bad_token_and_429_shapes(sandbox: SandboxServer) -> None:
+    refused = requests.get(f"{sandbox.base_url}/2/users", params={"ids": X_USER}, headers={"Authorization": "Bearer nope"}, timeout=5)
+    assert refused.status_code == 401 and refused.json() == {"title": "Unauthorized", "detail": "Unauthorized", "type": "about:blank", "status": 401}
+    sandbox.faults["x.status_burst"] = {"status": 429, "count": 1}
+    throttled = timeline(sandbox)
+    assert throttled.status_code == 429 and "Retry-After" not in throttled.headers
+    assert int(throttled.headers["x-rate-limit-reset"]) >= int(datetime.now(UTC).timestamp())
+    assert throttled.json()["title"] == "Too Many Requests"
+
+
+def test_x_tweet_lookup_puts_missing_ids_in_errors_next_to_data(sandbox: SandboxServer) -> None:
+    real = timeline(sandbox).json()["data"][0]["id"]
+    body = requests.get(f"{sandbox.base_url}/2/tweets", params={"ids": f"{real},100000000000000000"}, headers=AUTH, timeout=5).json()
+    assert [t["id"] for t in body["data"]] == [real]
+    assert body["errors"][0]["resource_id"] == "100000000000000000"
+    assert body["errors"][0]["type"] == "https://api.twitter.com/2/problems/resource-not-found"
+
+
+def test_delete_between_pages_removes_the_last_post_served(sandbox: SandboxServer) -> None:
+    first = timeline(sandbox).json()
+    last = first["data"][-1]["id"]
+    sandbox.faults["x.delete_between_pages"] = 1
+    timeline(sandbox, pagination_token=first["meta"]["next_token"])
+    assert sandbox.x.deleted == {last} and "x.delete_between_pages" not in sandbox.faults
+    gone = requests.get(f"{sandbox.base_url}/2/tweets", params={"ids": last}, headers=AUTH, timeout=5).json()
+    assert "data" not in gone and gone["errors"][0]["resource_id"] == last
+
+
+def test_graph_business_discovery_paging_errors_and_throttling(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.base_url}/v21.0/17841400000000001"
+    fields = "business_discovery.username(agency_a){followers_count,media_count,media.limit(3){id,timestamp,like_count}}"
+    body = requests.get(url, params={"fields": fields, "access_token": "sandbox-key"}, timeout=5).json()
+    discovery = body["business_discovery"]
+    assert discovery["id"] == "17841400000000042" and isinstance(discovery["followers_count"], int)
+    assert len(discovery["media"]["data"]) == 3 and discovery["media"]["data"][0]["timestamp"].endswith("+0000")
+    assert "after" in discovery["media"]["paging"]["cursors"] and "next" not in discovery["media"]["paging"]
+    unknown = requests.get(url, params={"fields": fields.replace("agency_a", "nobody"), "access_token": "sandbox-key"}, timeout=5)
+    assert unknown.status_code == 400 and (unknown.json()["error"]["code"], unknown.json()["error"]["error_subcode"]) == (110, 2207013)
+    sandbox.faults["instagram.status_burst"] = {"status": 429, "count": 1}
+    throttled = requests.get(url, params={"fields": fields, "access_token": "sandbox-key"}, timeout=5)
+    assert throttled.status_code == 400 and throttled.json()["error"]["code"] == 4 and "X-App-Usage" in throttled.headers
+    sandbox.faults["facebook.token_expired"] = True
+    expired = requests.get(f"{sandbox.base_url}/v21.0/100012345678901", params={"access_token": "sandbox-key"}, timeout=5)
+    assert (expired.json()["error"]["code"], expired.json()["error"]["error_subcode"]) == (190, 463)
+
+
+def test_tiktok_video_query_pins_results_with_search_id(sandbox: SandboxServer) -> None:
+    url = f"{sandbox.base_url}/v2/research/video/query/"
+    query = {"query": {"and": [{"operation": "IN", "field_name": "username", "field_values": ["agency_a"]}]},
+             "start_date": "20261022", "end_date": "20261121", "max_count": 5}
+    first = requests.post(url, json=query, headers=AUTH, timeout=5).json()["data"]
+    assert first["has_more"] and first["cursor"] == 5 and len(first["videos"]) == 5 and isinstance(first["videos"][0]["id"], int)
+    again = requests.post(url, json={**query, "cursor": 5, "search_id": first["search_id"]}, headers=AUTH, timeout=5).json()["data"]
+    assert not {v["id"] for v in again["videos"]} & {v["id"] for v in first["videos"]}
+    too_long = requests.post(url, json={**query, "start_date": "20260101"}, headers=AUTH, timeout=5)
+    assert too_long.status_code == 400 and too_long.json()["error"]["code"] == "invalid_params"
+
+
+def test_the_universe_is_the_same_for_the_same_seed(sandbox: SandboxServer, tmp_path: Path) -> None:
+    with SandboxServer(tmp_path / "accounts.csv") as other:
+        other.set_clock(NOW)
+        assert timeline(other).json() == timeline(sandbox).json()
