@@ -159,6 +159,15 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                     on_response=landing.write,
                 )
                 budget = RateBudget(platform, settings.budget_for(platform, spec.daily_budget) // shards)
+                cap = settings.monthly_read_cap(platform)
+                if cap is not None:
+                    # Posts read earlier this month = post snapshots loaded on earlier days of the month.
+                    (read,) = warehouse.query(
+                        "SELECT COUNT(*) FROM fact_post_metrics_daily WHERE platform = :platform "
+                        "AND snapshot_date >= :month_start AND snapshot_date < :day",
+                        {"platform": platform, "month_start": run.data_date.replace(day=1), "day": run.data_date},
+                    )[0]
+                    budget.reads_left = max(0, cap - int(read)) // shards
                 source = spec.make_source(client, endpoint.base_url, endpoint.secret or "", budget, landing)
                 result = source.extract(
                     accounts, as_of=run.as_of, repull_days=settings.repull_days, known_posts=[(r[0], r[1]) for r in known]

@@ -55,6 +55,11 @@ class Settings:
             return self.youtube_quota_budget
         return _int(f"PANTAU_{platform.upper()}_BUDGET", default)
 
+    def monthly_read_cap(self, platform: str) -> int | None:
+        """Posts ``platform`` may read per calendar month (PANTAU_<PLATFORM>_MONTHLY_READ_CAP); None = no cap."""
+        cap = _int(f"PANTAU_{platform.upper()}_MONTHLY_READ_CAP", 0)
+        return cap or None
+
     @property
     def landing_dir(self) -> Path:
         return self.data_dir / "landing"

@@ -101,6 +101,20 @@ class RateBudget:
     platform: str
     limit: int
     spent: int = 0
+    #: Posts this run may still read under a monthly read cap (X's plans cap posts read per month); None = no cap.
+    reads_left: int | None = None
+    reads: int = 0
+
+    def reserve_reads(self, most: int) -> None:
+        """Before a call that may return up to ``most`` posts: stop while the cap still holds, never past it."""
+        if self.reads_left is not None and self.reads + most > self.reads_left:
+            raise BudgetExhausted(
+                f"{self.platform} monthly post-read cap: {self.reads} posts read this run, "
+                f"{self.reads_left - self.reads} left this month, the next call may return {most}; deferring the rest"
+            )
+
+    def count_reads(self, posts: int) -> None:
+        self.reads += posts
 
     def spend(self, units: int) -> None:
         if self.spent + units > self.limit:

@@ -7,7 +7,9 @@ returned (deleted, withheld or from a now-protected account: the lookup
 says which, in ``errors`` next to ``data``).
 
 Timeline tweets carry their ``public_metrics``, so they are not looked up
-again. X sends no Retry-After on 429: the shared client waits until
+again. X plans cap the posts read per month: with PANTAU_X_MONTHLY_READ_CAP set,
+the run stops before a call that could cross what is left of it this month
+and defers the remaining accounts (ledger ``deferred``, the message says so). X sends no Retry-After on 429: the shared client waits until
 ``x-rate-limit-reset``; a reset further away than the client's ``max_wait``
 defers the remaining accounts to the next run instead of sleeping.
 """
@@ -108,8 +110,10 @@ class XSource:
                     pending.pop(user_id, None)
             missing = [t for t, u in known_posts if u in pending and t not in seen]
             for batch in batched(missing, TWEETS.batch_size or 100):
+                self.budget.reserve_reads(len(batch))
                 try:
-                    self._call(TWEETS, TWEETS.path, {"ids": ",".join(batch)}, None)
+                    payload = self._call(TWEETS, TWEETS.path, {"ids": ",".join(batch)}, None)
+                    self.budget.count_reads(len(payload.get("data") or []))
                 except RetriableApiError as exc:
                     for tweet_id, user_id in known_posts:
                         if tweet_id in batch and user_id in pending:
@@ -157,9 +161,11 @@ class XSource:
         params = {"start_time": start, "end_time": end, "max_results": TIMELINE.page_size}
         path = TIMELINE.path.format(id=user_id)
         while paginator.has_next_page:
+            self.budget.reserve_reads(TIMELINE.page_size or 100)
             payload = self._call(TIMELINE, path, paginator.update_request(params), account)
             paginator.update_state(payload)
             tweets = [t for t in payload.get("data") or [] if isinstance(t, dict)]
+            self.budget.count_reads(len(tweets))
             seen.update(str(t["id"]) for t in tweets if t.get("id"))
             if not tweets and any(_problem(e) == "not-authorized-for-resource" for e in payload.get("errors") or []):
                 return True

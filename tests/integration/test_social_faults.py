@@ -171,3 +171,30 @@ def test_an_x_post_deleted_between_pages_is_flagged_deleted_the_next_day(world) 
     # The timeline no longer lists it, the ids lookup answers with an error for it: flagged, not removed.
     assert (gone, DAY + timedelta(days=1)) in [tuple(r) for r in flagged]
     assert sandbox.stats["requests"]["x.tweets"] >= 1
+
+
+def test_the_x_monthly_read_cap_counts_the_month_so_far_and_defers(world, monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox, run = world
+    run_platform("x", run)
+    read = len(warehouse_state("x")["metrics"])  # posts read on the 20th
+    next_day = RunContext.for_day(DAY + timedelta(days=1), run_id="manual__cap", dag_id="social_metrics")
+    sandbox.set_clock(next_day.as_of)
+    # What is left this month (cap - posts read on earlier days) is less than one timeline page (10 here): nothing is read.
+    monkeypatch.setenv("PANTAU_X_MONTHLY_READ_CAP", str(read + 9))
+    run_platform("x", next_day)
+    warehouse = open_warehouse(load_settings())
+    try:
+        ledger = warehouse.query("SELECT status, message FROM etl_account_coverage WHERE platform = 'x' AND snapshot_date = :d",
+                                 {"d": next_day.data_date})
+        snapshots = warehouse.query("SELECT COUNT(*) FROM fact_post_metrics_daily WHERE platform = 'x' AND snapshot_date = :d",
+                                    {"d": next_day.data_date})[0][0]
+    finally:
+        warehouse.dispose()
+    assert {r[0] for r in ledger} <= {"deferred", "private"} and "deferred" in {r[0] for r in ledger}
+    assert all("monthly post-read cap" in r[1] for r in ledger if r[0] == "deferred")
+    assert snapshots == 0
+    # Raise the cap: the deferred accounts are collected.
+    monkeypatch.setenv("PANTAU_X_MONTHLY_READ_CAP", str(read + 100_000))
+    run_platform("x", next_day)
+    state = warehouse_state("x")
+    assert {s for s, _ in state["ledger"].values()} <= {"ok", "private"}

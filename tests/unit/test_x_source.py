@@ -113,3 +113,17 @@ def test_against_the_sandbox_users_batch_at_100_and_outcomes_per_account(tmp_pat
     assert statuses["x:GHOST:0"] == "not_found"
     assert sorted(k for k, s in statuses.items() if s == "private") == sorted(f"x:A{ids.index(i)}:0" for i in private)
     assert sum(s == "ok" for s in statuses.values()) == 150 - len(private)
+
+
+def test_the_monthly_post_read_cap_stops_before_a_call_that_could_cross_it(tmp_path: Path) -> None:
+    page1 = (FIXTURES / "user_tweets_page.json").read_text()  # 2 tweets and a next_token
+    with ScriptedServer([(200, OK, users_body(USER, "42")), (200, OK, page1)]) as server:
+        source, landing, _ = make_source(server.url, tmp_path)
+        source.budget.reads_left = 101  # the second page could return 100 more: 2 + 100 > 101
+        result = source.extract([AccountRef("x:A:0", USER), AccountRef("x:B:0", "42")], as_of=AS_OF, repull_days=30)
+        landing.close()
+    assert len(server.requests) == 2
+    assert {k: v.status for k, v in result.outcomes.items()} == {"x:A:0": "deferred", "x:B:0": "deferred"}
+    assert result.outcomes["x:B:0"].message == (
+        "x monthly post-read cap: 2 posts read this run, 99 left this month, the next call may return 100; deferring the rest"
+    )
