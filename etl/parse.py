@@ -115,10 +115,8 @@ def _row(base: dict[str, Any], readers: dict[str, Any], item: dict[str, Any]) ->
     return row
 
 
-def parse_youtube(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: datetime) -> Frames:
-    """YouTube landing lines to frames. Only complete 200 answers are read; retries landed too."""
-    frames = Frames()
-    captured = captured_at.astimezone(UTC).replace(tzinfo=None)
+def ok_payloads(lines: Iterable[dict[str, Any]], frames: Frames) -> Iterator[tuple[dict[str, Any], Any]]:
+    """(line, decoded body) for every 200 line with a JSON body; counts the others (failed tries, cut bodies) as skipped."""
     for line in lines:
         if line.get("status") != 200:
             frames.calls_skipped += 1
@@ -129,6 +127,14 @@ def parse_youtube(lines: Iterable[dict[str, Any]], snapshot_date: date, captured
             frames.calls_skipped += 1
             continue
         frames.calls_read += 1
+        yield line, payload
+
+
+def parse_youtube(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: datetime) -> Frames:
+    """YouTube landing lines to frames. Only complete 200 answers are read; retries landed too."""
+    frames = Frames()
+    captured = captured_at.astimezone(UTC).replace(tzinfo=None)
+    for line, payload in ok_payloads(lines, frames):
         endpoint = line.get("endpoint")
         items = [i for i in payload.get("items", []) if isinstance(i, dict)]
         if endpoint == "channels":

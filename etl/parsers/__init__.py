@@ -7,27 +7,11 @@ a value that cannot be read goes to ``parse_issue`` naming the field.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from etl.parse import JAKARTA, ParseIssue, to_utc
-
-
-def ok_payloads(lines: Iterable[dict[str, Any]], frames: Any) -> Iterator[tuple[dict[str, Any], Any]]:
-    """(line, decoded body) for every 200 line with a JSON body; counts the others as skipped."""
-    for line in lines:
-        if line.get("status") != 200:
-            frames.calls_skipped += 1
-            continue
-        try:
-            payload = json.loads(line["body"])
-        except (ValueError, KeyError):
-            frames.calls_skipped += 1
-            continue
-        frames.calls_read += 1
-        yield line, payload
+from etl.parse import JAKARTA, ParseIssue, ok_payloads, to_utc
 
 
 def jakarta_day(value: Any, field_name: str) -> date:

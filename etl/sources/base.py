@@ -150,3 +150,13 @@ class Outcome:
     #: private (protected, age- or country-gated: the platform serves nothing public)
     status: str
     message: str | None = None
+
+
+@dataclass
+class Extraction:
+    """What collecting one shard gave: each account's outcome and the calls it took."""
+
+    outcomes: dict[str, Outcome] = field(default_factory=dict)
+    api_calls: int = 0
+    retries: int = 0
+    units: int = 0

@@ -11,7 +11,6 @@ The Graph API version is the setting PANTAU_GRAPH_API_VERSION.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
@@ -19,7 +18,7 @@ import structlog
 from etl.http import ApiClient, BudgetExhausted, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
-from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Outcome, RateBudget
+from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget
 from etl.sources.graph import CONN_ID, DEFAULT_BASE_URL, GraphCalls, TokenExpired
 
 log = structlog.get_logger(__name__)
@@ -34,14 +33,6 @@ POSTS = EndpointSpec(
 )
 
 
-@dataclass
-class FacebookExtraction:
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    api_calls: int = 0
-    retries: int = 0
-    units: int = 0
-
-
 class FacebookSource:
     """Collects a shard of Facebook Pages into one landing file."""
 
@@ -52,8 +43,8 @@ class FacebookSource:
 
     def extract(
         self, accounts: list[AccountRef], *, as_of: datetime, repull_days: int, known_posts: Iterable[tuple[str, str]] = ()
-    ) -> FacebookExtraction:
-        result = FacebookExtraction()
+    ) -> Extraction:
+        result = Extraction()
         since = int((as_of - timedelta(days=repull_days)).timestamp())
         until = int(as_of.timestamp())
         pending = {a.account_key: a for a in accounts}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,7 +24,7 @@ import structlog
 from etl.http import ApiClient, BudgetExhausted, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
-from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Outcome, RateBudget
+from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget
 from etl.sources.graph import CONN_ID, DEFAULT_BASE_URL, GraphCalls, TokenExpired
 
 log = structlog.get_logger(__name__)
@@ -46,14 +45,6 @@ def own_account_id() -> str:
     return value
 
 
-@dataclass
-class InstagramExtraction:
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    api_calls: int = 0
-    retries: int = 0
-    units: int = 0
-
-
 class InstagramSource:
     """Collects a shard of Instagram accounts into one landing file."""
 
@@ -69,8 +60,8 @@ class InstagramSource:
 
     def extract(
         self, accounts: list[AccountRef], *, as_of: datetime, repull_days: int, known_posts: Iterable[tuple[str, str]] = ()
-    ) -> InstagramExtraction:
-        result = InstagramExtraction()
+    ) -> Extraction:
+        result = Extraction()
         cutoff = as_of - timedelta(days=repull_days)
         pending = {a.account_key: a for a in accounts}
         own = own_account_id() if accounts else ""

@@ -17,7 +17,6 @@ documented maximum). Calls = accounts + sum over batches of ceil(videos / 100).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +25,7 @@ import structlog
 from etl.http import ApiClient, BudgetExhausted, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
-from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Outcome, RateBudget, batched
+from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget, batched
 
 log = structlog.get_logger(__name__)
 
@@ -48,14 +47,6 @@ VIDEO_QUERY = EndpointSpec(
 
 class TokenRefused(FatalApiError):
     """TikTok answers access_token_invalid: the client token expired (they last 2 hours) or was revoked."""
-
-
-@dataclass
-class TikTokExtraction:
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    api_calls: int = 0
-    retries: int = 0
-    units: int = 0
 
 
 class TikTokSource:
@@ -85,8 +76,8 @@ class TikTokSource:
 
     def extract(
         self, accounts: list[AccountRef], *, as_of: datetime, repull_days: int, known_posts: Iterable[tuple[str, str]] = ()
-    ) -> TikTokExtraction:
-        result = TikTokExtraction()
+    ) -> Extraction:
+        result = Extraction()
         by_name = {a.platform_account_id: a.account_key for a in accounts}
         pending = dict(by_name)
         end = as_of.astimezone(UTC).date()

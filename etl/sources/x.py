@@ -17,7 +17,6 @@ defers the remaining accounts to the next run instead of sleeping.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -26,7 +25,7 @@ import structlog
 from etl.http import ApiClient, BudgetExhausted, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
-from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Outcome, RateBudget, batched
+from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget, batched
 
 log = structlog.get_logger(__name__)
 
@@ -42,14 +41,6 @@ TWEETS = EndpointSpec("tweets", "/2/tweets", {"tweet.fields": TWEET_FIELDS}, bat
 
 class TokenRefused(FatalApiError):
     """X answers 401/403 to the bearer token itself: stop calling, record token_expired."""
-
-
-@dataclass
-class XExtraction:
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    api_calls: int = 0
-    retries: int = 0
-    units: int = 0
 
 
 class XSource:
@@ -84,9 +75,9 @@ class XSource:
 
     def extract(
         self, accounts: list[AccountRef], *, as_of: datetime, repull_days: int, known_posts: Iterable[tuple[str, str]] = ()
-    ) -> XExtraction:
+    ) -> Extraction:
         """User metrics, timeline since the re-pull cutoff, and a lookup of known tweets the timeline did not return."""
-        result = XExtraction()
+        result = Extraction()
         by_user = {a.platform_account_id: a.account_key for a in accounts}
         pending = dict(by_user)
         seen: set[str] = set()
@@ -134,7 +125,7 @@ class XSource:
             result.units = self.budget.spent
         return result
 
-    def _users(self, user_ids: list[str], pending: dict[str, str], result: XExtraction) -> list[str]:
+    def _users(self, user_ids: list[str], pending: dict[str, str], result: Extraction) -> list[str]:
         found: list[str] = []
         for batch in batched(user_ids, USERS.batch_size or 100):
             try:

@@ -10,7 +10,6 @@ stops at the re-pull window, so a nightly run re-reads the metrics of the last
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +18,7 @@ import structlog
 from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
-from etl.sources.base import AccountRef, EndpointSpec, Outcome, PageTokenPaginator, RateBudget, batched, unique
+from etl.sources.base import AccountRef, EndpointSpec, Extraction, Outcome, PageTokenPaginator, RateBudget, batched, unique
 
 log = structlog.get_logger(__name__)
 
@@ -39,16 +38,6 @@ QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "rateLimitExce
 
 class PlatformUnavailable(CredentialsRejected):
     """The platform refuses every call (bad key, API disabled): fail this platform's tasks fast."""
-
-
-@dataclass
-class YouTubeExtraction:
-    """Accounts' outcomes and the calls it took."""
-
-    outcomes: dict[str, Outcome] = field(default_factory=dict)
-    api_calls: int = 0
-    retries: int = 0
-    units: int = 0
 
 
 class YouTubeSource:
@@ -96,14 +85,14 @@ class YouTubeSource:
         as_of: datetime,
         repull_days: int,
         known_posts: Iterable[tuple[str, str]] = (),
-    ) -> YouTubeExtraction:
+    ) -> Extraction:
         """Collect channel statistics, recent uploads and their metrics for ``accounts``.
 
         ``known_posts`` are (video id, channel id) pairs already in the warehouse
         inside the re-pull window: they are re-read even when they left the
         uploads list, so a deletion is seen as a deletion.
         """
-        result = YouTubeExtraction()
+        result = Extraction()
         cutoff = as_of - timedelta(days=repull_days)
         by_channel = {a.platform_account_id: a.account_key for a in accounts}
         pending = dict(by_channel)  # channel id -> account key, until its outcome is known
@@ -140,7 +129,7 @@ class YouTubeSource:
             result.units = self.budget.spent
         return result
 
-    def _channels(self, channel_ids: list[str], pending: dict[str, str], result: YouTubeExtraction) -> dict[str, str]:
+    def _channels(self, channel_ids: list[str], pending: dict[str, str], result: Extraction) -> dict[str, str]:
         uploads: dict[str, str] = {}
         for batch in batched(channel_ids, CHANNELS.batch_size or 50):
             try:
@@ -184,7 +173,7 @@ class YouTubeSource:
         return unique(found)
 
     def _videos(
-        self, videos: dict[str, str], pending: dict[str, str], by_channel: dict[str, str], result: YouTubeExtraction
+        self, videos: dict[str, str], pending: dict[str, str], by_channel: dict[str, str], result: Extraction
     ) -> None:
         for batch in batched(list(videos), VIDEOS.batch_size or 50):
             try:
