@@ -302,48 +302,27 @@ class ApiClient:
             )
         status = response.status_code
         reasons = error_reasons(body)
-        reason = reasons[0] if reasons else None
+
+        def error(error_type: type[ApiError], message: str, **extra: Any) -> ApiError:
+            made = error_type(
+                message, source=self.source, account=account, status=status, reason=reasons[0] if reasons else None, url=safe_url, **extra
+            )
+            made.reasons = frozenset(reasons)
+            return made
+
         if self.classify is not None:
             verdict = self.classify(response)
             if verdict is not None:
                 kind, why = verdict
-                error_type = RetriableApiError if kind == "retriable" else FatalApiError
-                raise _with_reasons(
-                    error_type(
-                        redact_text(why, self.secrets),
-                        source=self.source,
-                        account=account,
-                        status=status,
-                        reason=reason,
-                        url=safe_url,
-                    ),
-                    reasons,
-                )
+                raise error(RetriableApiError if kind == "retriable" else FatalApiError, redact_text(why, self.secrets))
         if status in RETRIABLE_STATUSES:
-            raise _with_reasons(
-                RetriableApiError(
-                    _error_message(body, self.secrets) or f"HTTP {status}",
-                    wait_seconds=retry_after_seconds(response.headers),
-                    source=self.source,
-                    account=account,
-                    status=status,
-                    reason=reason,
-                    url=safe_url,
-                ),
-                reasons,
+            raise error(
+                RetriableApiError,
+                _error_message(body, self.secrets) or f"HTTP {status}",
+                wait_seconds=retry_after_seconds(response.headers),
             )
         if status >= 400:
-            raise _with_reasons(
-                FatalApiError(
-                    _error_message(body, self.secrets) or f"HTTP {status}",
-                    source=self.source,
-                    account=account,
-                    status=status,
-                    reason=reason,
-                    url=safe_url,
-                ),
-                reasons,
-            )
+            raise error(FatalApiError, _error_message(body, self.secrets) or f"HTTP {status}")
         if raw:
             return RawResponse(status, response.content, body, dict(response.headers))
         try:
@@ -358,11 +337,6 @@ class ApiClient:
                 reason="invalid_json",
                 url=safe_url,
             ) from None
-
-
-def _with_reasons(error: ApiError, reasons: list[str]) -> ApiError:
-    error.reasons = frozenset(reasons)
-    return error
 
 
 def _error_payload(body: str) -> dict[str, Any]:
