@@ -17,9 +17,12 @@ from pathlib import Path
 from etl.settings import PROJECT_ROOT
 
 DEMO_DAYS = 7
+#: Every table a rerun must leave unchanged (etl_run and the feed health ledger record each run: they grow and move).
 DATA_TABLES = [
-    "dim_agency", "dim_agency_alias", "dim_account", "campaign", "dim_post", "fact_account_daily",
-    "fact_post_metrics_daily", "etl_account_coverage", "agency_daily_indicators", "etl_quarantine",
+    "dim_agency", "dim_agency_alias", "dim_account", "campaign", "campaign_term", "dim_post", "fact_account_daily",
+    "fact_post_metrics_daily", "fact_post_daily_increase", "etl_account_coverage", "agency_daily_indicators",
+    "campaign_post", "agency_campaign_daily", "agency_campaign_standings", "etl_quarantine",
+    "dim_outlet", "fact_news_article", "fact_news_mention",
 ]
 TOP_ENGAGEMENT_SQL = """
 SELECT a.category, a.name, SUM(i.engagement) AS engagement, SUM(i.posts_published) AS posts

@@ -107,7 +107,8 @@ def extract_news(run: RunContext, settings: Settings | None = None, news: NewsSe
     try:
         with audited(warehouse, run, audit):
             health = {r[0]: r for r in warehouse.query("SELECT feed_url, etag, last_modified, is_disabled FROM etl_news_feed_health")}
-            fetched_at = datetime.now(UTC)
+            # The run's read time, not the wall clock: a rerun of the interval must write the same rows.
+            fetched_at = run.as_of
             results: list[dict[str, Any]] = []
             items: list[dict[str, Any]] = []
             calls = retries = 0
