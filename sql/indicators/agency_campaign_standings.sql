@@ -34,7 +34,7 @@ firsts AS (
     GROUP BY cp.campaign_code, cp.agency_code
 ),
 coverage AS (
-    SELECT s.campaign_code, i.agency_code, AVG(i.coverage) AS mean_coverage
+    SELECT s.campaign_code, i.agency_code, CAST(ROUND(CAST(AVG(i.coverage) AS NUMERIC(24, 10)), 6) AS DOUBLE PRECISION) AS mean_coverage
     FROM started s
     JOIN agency_daily_indicators i ON i.platform = 'all' AND i.indicator_date BETWEEN s.starts_on AND s.until_on
     GROUP BY s.campaign_code, i.agency_code
@@ -62,7 +62,7 @@ scored AS (
                CUME_DIST() OVER (PARTITION BY campaign_code, category ORDER BY days_active)
              + CUME_DIST() OVER (PARTITION BY campaign_code, category ORDER BY campaign_posts)
              + CUME_DIST() OVER (PARTITION BY campaign_code, category ORDER BY campaign_engagement)
-           ) / 3.0 AS NUMERIC), 1) AS score
+           ) / 3.0 AS NUMERIC(24, 10)), 1) AS score
     FROM board
     WHERE exclusion_reason IS NULL
 ),

@@ -56,7 +56,7 @@ FROM (
     )
     SELECT agency_code, scope, COUNT(*) AS posts, SUM(interactions) AS interactions,
            PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY interactions) AS median_interactions,
-           AVG(age_hours) AS mean_age_hours
+           CAST(ROUND(CAST(AVG(age_hours) AS NUMERIC(24, 10)), 4) AS DOUBLE PRECISION) AS mean_age_hours  -- rounded: parallel sums differ in the last bits
     FROM scoped
     GROUP BY agency_code, scope
 ) AS popularity

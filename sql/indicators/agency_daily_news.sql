@@ -20,8 +20,8 @@ FROM (
            COUNT(DISTINCT a.cluster_id) AS stories,
            SUM(CASE WHEN a.duplicate_of IS NOT NULL THEN 1 ELSE 0 END) AS copies,
            COUNT(DISTINCT a.outlet_code) AS outlets,
-           AVG(m.sentiment) AS sentiment,
-           AVG(CASE WHEN m.sentiment < -0.05 THEN 1.0 ELSE 0.0 END) AS negative_share
+           CAST(ROUND(CAST(AVG(m.sentiment) AS NUMERIC(24, 10)), 6) AS DOUBLE PRECISION) AS sentiment,  -- rounded: parallel sums differ in the last bits
+           CAST(ROUND(CAST(AVG(CASE WHEN m.sentiment < -0.05 THEN 1.0 ELSE 0.0 END) AS NUMERIC(24, 10)), 6) AS DOUBLE PRECISION) AS negative_share
     FROM fact_news_mention m
     JOIN fact_news_article a ON a.article_id = m.article_id
     WHERE m.published_on = :day
