@@ -160,3 +160,14 @@ class Extraction:
     api_calls: int = 0
     retries: int = 0
     units: int = 0
+
+    def mark(self, account_keys: Iterable[str], status: str, message: str | None = None) -> None:
+        """Give every account in ``account_keys`` the same outcome (budget spent, token refused...)."""
+        for key in account_keys:
+            self.outcomes[key] = Outcome(status, message)
+
+    def record_usage(self, client: Any, budget: RateBudget) -> None:
+        """Copy the calls, retries and budget units the shard spent, whatever way the extraction ended."""
+        self.api_calls = client.calls
+        self.retries = client.retries
+        self.units = budget.spent

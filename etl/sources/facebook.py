@@ -66,17 +66,13 @@ class FacebookSource:
                     result.outcomes[account.account_key] = Outcome(status, message)
                 pending.pop(account.account_key)
         except TokenExpired as exc:
-            for key in pending:
-                result.outcomes[key] = Outcome("token_expired", str(exc))
+            result.mark(pending, "token_expired", str(exc))
             log.error("token expired", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
         except BudgetExhausted as exc:
-            for key in pending:
-                result.outcomes[key] = Outcome("deferred", str(exc))
+            result.mark(pending, "deferred", str(exc))
             log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
         finally:
-            result.api_calls = self.client.calls
-            result.retries = self.client.retries
-            result.units = self.budget.spent
+            result.record_usage(self.client, self.budget)
         return result
 
 

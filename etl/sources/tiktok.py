@@ -105,17 +105,13 @@ class TikTokSource:
             for username in list(pending):
                 result.outcomes[pending.pop(username)] = Outcome("ok")
         except TokenRefused as exc:
-            for username in pending:
-                result.outcomes[by_name[username]] = Outcome("token_expired", str(exc))
+            result.mark((by_name[username] for username in pending), "token_expired", str(exc))
             log.error("token refused", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
         except BudgetExhausted as exc:
-            for username in pending:
-                result.outcomes[by_name[username]] = Outcome("deferred", str(exc))
+            result.mark((by_name[username] for username in pending), "deferred", str(exc))
             log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
         finally:
-            result.api_calls = self.client.calls
-            result.retries = self.client.retries
-            result.units = self.budget.spent
+            result.record_usage(self.client, self.budget)
         return result
 
     def _videos(self, usernames: list[str], start_date: str, end_date: str) -> None:

@@ -112,17 +112,13 @@ class XSource:
             for user_id in list(pending):
                 result.outcomes[pending.pop(user_id)] = Outcome("ok")
         except TokenRefused as exc:
-            for user_id in pending:
-                result.outcomes[by_user[user_id]] = Outcome("token_expired", str(exc))
+            result.mark((by_user[user_id] for user_id in pending), "token_expired", str(exc))
             log.error("token refused", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
         except BudgetExhausted as exc:
-            for user_id in pending:
-                result.outcomes[by_user[user_id]] = Outcome("deferred", str(exc))
+            result.mark((by_user[user_id] for user_id in pending), "deferred", str(exc))
             log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
         finally:
-            result.api_calls = self.client.calls
-            result.retries = self.client.retries
-            result.units = self.budget.spent
+            result.record_usage(self.client, self.budget)
         return result
 
     def _users(self, user_ids: list[str], pending: dict[str, str], result: Extraction) -> list[str]:

@@ -120,13 +120,10 @@ class YouTubeSource:
                 result.outcomes[by_channel[channel_id]] = Outcome("ok")
                 del pending[channel_id]
         except BudgetExhausted as exc:
-            for channel_id in pending:
-                result.outcomes[by_channel[channel_id]] = Outcome("deferred", str(exc))
+            result.mark((by_channel[channel_id] for channel_id in pending), "deferred", str(exc))
             log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
         finally:
-            result.api_calls = self.client.calls
-            result.retries = self.client.retries
-            result.units = self.budget.spent
+            result.record_usage(self.client, self.budget)
         return result
 
     def _channels(self, channel_ids: list[str], pending: dict[str, str], result: Extraction) -> dict[str, str]:
