@@ -20,7 +20,7 @@ from etl import parse
 from etl.connections import resolve_endpoint, warehouse_url
 from etl.http import ApiClient
 from etl.landing import LandingWriter, landing_path, safe_name
-from etl.quality import QualityGateFailed, validate_frame
+from etl.quality import QualityGateFailed, validate_or_hold
 from etl.registry import read_registry
 from etl.runtime import RunContext, TaskAudit, audited
 from etl.settings import Settings, load_settings
@@ -239,11 +239,8 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
                 elif name == "post_metrics":
                     df.insert(0, "account_key", df["platform_post_id"].map(post_accounts))
                 if name in FRAME_KEYS:
-                    try:
-                        checked = validate_frame(name, df, max_bad_share=settings.max_quarantine_share, source=f"{platform} {part}")
-                    except QualityGateFailed as exc:
-                        gate_error = gate_error or exc
-                        checked = exc.validation  # type: ignore[attr-defined]
+                    checked, failed = validate_or_hold(name, df, max_bad_share=settings.max_quarantine_share, source=f"{platform} {part}")
+                    gate_error = gate_error or failed
                     bad = checked.quarantined
                     if len(bad):
                         quarantine.append(

@@ -81,6 +81,14 @@ def describe(expectation_type: str, kwargs: dict[str, Any]) -> str:
     return f"{expectation_type}({column})" if column else expectation_type
 
 
+def validate_or_hold(frame: str, df: pd.DataFrame, *, max_bad_share: float, source: str) -> tuple[Validation, QualityGateFailed | None]:
+    """Validate ``df``; when the gate fails, still return the split so the bad rows can be quarantined before raising."""
+    try:
+        return validate_frame(frame, df, max_bad_share=max_bad_share, source=source), None
+    except QualityGateFailed as exc:
+        return exc.validation, exc  # type: ignore[attr-defined]
+
+
 def validate_frame(frame: str, df: pd.DataFrame, *, max_bad_share: float = 0.5, source: str = "?") -> Validation:
     """Validate ``df`` with the suite of ``frame``; split good from bad rows.
 

@@ -40,7 +40,7 @@ from etl.news.sources import (
     read_feed_list,
 )
 from etl.pipeline import open_warehouse
-from etl.quality import QualityGateFailed, validate_frame
+from etl.quality import validate_or_hold
 from etl.registry import read_agencies, read_aliases
 from etl.runtime import JAKARTA, RunContext, TaskAudit, audited
 from etl.settings import Settings, _float, _int, _path, load_settings
@@ -288,11 +288,8 @@ def transform_news(extracted: dict[str, Any], run: RunContext, settings: Setting
                 df = frames[name]
                 if name == "news_mentions":
                     df = df[df["article_id"].isin(frames["news_articles"]["article_id"])]
-                try:
-                    checked = validate_frame(name, df, max_bad_share=settings.max_quarantine_share, source=f"news {name}")
-                except QualityGateFailed as exc:
-                    gate_error = gate_error or exc
-                    checked = exc.validation  # type: ignore[attr-defined]
+                checked, failed = validate_or_hold(name, df, max_bad_share=settings.max_quarantine_share, source=f"news {name}")
+                gate_error = gate_error or failed
                 bad = checked.quarantined
                 if len(bad):
                     quarantine.append(pd.DataFrame({

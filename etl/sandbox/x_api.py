@@ -120,12 +120,7 @@ class XApi(MountedApi):
                 })
             else:
                 data.append(self._user(account_id, now))
-        payload: dict[str, Any] = {}
-        if data:
-            payload["data"] = data
-        if errors:
-            payload["errors"] = errors
-        return 200, self._limits(), payload
+        return 200, self._limits(), _partial(data, errors)
 
     # --------------------------------------------------------------- tweets
     def _tweet(self, post: Post, now: datetime) -> dict[str, Any]:
@@ -210,12 +205,7 @@ class XApi(MountedApi):
                 })
             else:
                 data.append(self._tweet(post, now))
-        payload: dict[str, Any] = {}
-        if data:
-            payload["data"] = data
-        if errors:
-            payload["errors"] = errors
-        return 200, self._limits(), payload
+        return 200, self._limits(), _partial(data, errors)
 
 
 def _time(value: str | None) -> datetime | None:
@@ -225,3 +215,13 @@ def _time(value: str | None) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _partial(data: list[dict[str, Any]], errors: list[dict[str, Any]]) -> dict[str, Any]:
+    """X's lookup answer: ``data`` and ``errors`` side by side, each only when non-empty."""
+    payload: dict[str, Any] = {}
+    if data:
+        payload["data"] = data
+    if errors:
+        payload["errors"] = errors
+    return payload
