@@ -3,7 +3,10 @@
 extract (API calls, raw landing) -> parse_validate (canonical frames, Great
 Expectations, quarantine) -> load (staging + merge, one transaction).  An
 account that fails is recorded in etl_account_coverage and does not fail its
-shard; a platform that refuses every call fails its own shards only.  The
+shard. A platform that refuses our credentials stops at the first refusal
+(its other shards see the block in etl_rate_limit and make no call), its
+accounts are recorded token_expired, and its load tasks fail without retries
+naming the connection; the other platforms load as usual.  The
 final ``publish`` task emits one event per warehouse table for the day.
 """
 
@@ -50,16 +53,9 @@ def social_metrics() -> None:
         def collect(shard: dict[str, Any], pool: str = f"{platform}_api") -> Any:
             @task(pool=pool)
             def extract(shard: dict[str, Any]) -> dict[str, Any]:
-                from airflow.sdk.exceptions import AirflowFailException
-
-                from etl.http import CredentialsRejected
                 from etl.pipeline import extract_shard
 
-                try:
-                    return extract_shard(shard["platform"], shard["shard"], shard["shards"], _run())
-                except CredentialsRejected as exc:
-                    # Retrying cannot fix a rejected key or an expired token: fail now, without retries.
-                    raise AirflowFailException(str(exc)) from exc
+                return extract_shard(shard["platform"], shard["shard"], shard["shards"], _run())
 
             @task
             def parse_validate(extracted: dict[str, Any]) -> dict[str, Any]:
@@ -69,16 +65,24 @@ def social_metrics() -> None:
 
             @task
             def load(validated: dict[str, Any]) -> dict[str, int]:
+                from airflow.sdk.exceptions import AirflowFailException
+
+                from etl.http import CredentialsRejected
                 from etl.pipeline import load_shard
 
-                return load_shard(validated, _run())
+                try:
+                    return load_shard(validated, _run())
+                except CredentialsRejected as exc:
+                    # The ledger and what was read are loaded; retrying cannot renew a token: fail now, without retries.
+                    raise AirflowFailException(str(exc)) from exc
 
             return load(parse_validate(extract(shard)))
 
         shards = plan.override(task_id=f"plan_{platform}")(platform)
         loaded.append((shards, collect.expand(shard=shards)))
 
-    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=TABLE_ASSETS)
+    # No retries: it counts failed shards, and a retry cannot change the count.
+    @task(trigger_rule=TriggerRule.ALL_DONE, outlets=TABLE_ASSETS, retries=0)
     def publish(planned: list[Any], results: list[Any], outlet_events: Any = None, ti: Any = None, dag_run: Any = None) -> dict[str, int]:
         """Announce the day's tables, and fail the run (after the good shards loaded) if any shard failed."""
         run = _run()

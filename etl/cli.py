@@ -7,6 +7,7 @@
     pantau indicators --date 2026-11-20 [--to ...]
                                            recompute indicators only
     pantau report [--date 2026-11-20]      write the HTML report (default: the latest day) into reports/
+    pantau limits [--clear CONNECTION]     what each API said about its limits; lift a connection's blocks
 
 Credentials come from the environment (YOUTUBE_API_KEY, WAREHOUSE_URL); see README.
 """
@@ -53,16 +54,26 @@ def configured_platforms() -> list[str]:
 def run_day(day: date, platforms: Sequence[str], run_id: str) -> dict[str, int]:
     """One nightly run for ``day`` without Airflow: every shard of every platform, then the indicators."""
     from etl import pipeline  # noqa: PLC0415 - keep `pantau --help` fast
+    from etl.http import CredentialsRejected  # noqa: PLC0415
 
     run = RunContext.for_day(day, run_id=run_id, dag_id="cli")
     pipeline.sync_registry(run)
     loaded: dict[str, int] = {}
+    refused: list[str] = []
     for platform in platforms:
         for shard in pipeline.plan_shards(platform, run):
             extracted = pipeline.extract_shard(platform, shard["shard"], shard["shards"], run)
-            for table, rows in pipeline.load_shard(pipeline.parse_validate_shard(extracted, run), run).items():
+            try:
+                shard_loaded = pipeline.load_shard(pipeline.parse_validate_shard(extracted, run), run)
+            except CredentialsRejected as exc:
+                # Loaded with its ledger; like the DAG, the other platforms go on and the run fails at the end.
+                refused.append(str(exc))
+                continue
+            for table, rows in shard_loaded.items():
                 loaded[table] = loaded.get(table, 0) + rows
     loaded["agency_daily_indicators"] = pipeline.compute_indicators(run)
+    if refused:
+        raise SystemExit(f"pantau: {day}: credentials refused; other platforms and the indicators are loaded: {refused[0]}")
     return loaded
 
 
@@ -73,6 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("sync-registry", help="load the registry files into the dimension tables")
     report = sub.add_parser("report", help="write the static HTML report for a day into reports/")
     report.add_argument("--date", type=date.fromisoformat, help="default: the latest day with indicators")
+    limits = sub.add_parser("limits", help="what each API said about its limits, blocks first")
+    limits.add_argument("--clear", metavar="CONNECTION", help="lift every block on an Airflow connection (e.g. x_api, meta_graph)")
     for name in ("run", "indicators"):
         cmd = sub.add_parser(name)
         cmd.add_argument("--date", type=date.fromisoformat, required=True, help="first day (YYYY-MM-DD, Jakarta calendar)")
@@ -83,6 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 help="platforms to collect (default: every platform whose credentials are set; YouTube if none is)",
             )
     args = parser.parse_args(argv)
+    import structlog  # noqa: PLC0415
+
+    # The command's own output goes to stdout (it may be piped); structured logs go to stderr.
+    # sys.stderr is looked up at each log call, not bound once (it may be swapped: pytest, redirections).
+    structlog.configure(logger_factory=lambda *_: structlog.PrintLogger(sys.stderr))
 
     if args.command == "report":
         from etl.report import main as report_main  # noqa: PLC0415
@@ -95,6 +113,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         warehouse = pipeline.open_warehouse()
         print(f"warehouse ready: {warehouse!r}")
         warehouse.dispose()
+        return 0
+    if args.command == "limits":
+        from etl.budget import clear_limits, current_limits  # noqa: PLC0415
+
+        warehouse = pipeline.open_warehouse()
+        try:
+            if args.clear:
+                print(f"{args.clear}: {clear_limits(warehouse, args.clear)} block(s) lifted")
+            for row in current_limits(warehouse):
+                state = f"blocked until {row['blocked_until']} UTC ({row['status']}): {row['message']}" if row["blocked_until"] else "open"
+                seen = ", ".join(f"{k}={row[k]}" for k in ("calls_remaining", "usage_percent") if row[k] is not None)
+                print(f"{row['connection']:<12} {row['scope']:<14} {state}" + (f" [{seen}]" if seen else ""))
+        finally:
+            warehouse.dispose()
         return 0
     today = datetime.now(UTC).date()
     if args.command == "sync-registry":

@@ -7,6 +7,7 @@ so operators manage secrets where they manage every other connection.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +64,31 @@ def resolve_endpoint(conn_id: str, *, default_base_url: str, base_env: str, secr
         (os.environ.get(base_env) or default_base_url).rstrip("/"),
         os.environ.get(secret_env) or None,
     )
+
+
+def resolve_secret_map(conn_id: str, *, env: str) -> dict[str, str]:
+    """Named secrets (one per account, e.g. OAuth user tokens): the extra JSON of Airflow connection ``conn_id``
+    if it exists, else the JSON object in environment variable ``env``; empty when neither is set.
+
+    The values are secrets: errors name the connection or variable, never what it holds.
+    """
+    conn = _airflow_conn(conn_id)
+    if conn is not None:
+        where = f"the extra of Airflow connection '{conn_id}'"
+        try:
+            raw: object = conn.extra_dejson
+        except Exception:  # noqa: BLE001 - an unreadable extra is a configuration error, reported without its text
+            raw = None
+    else:
+        where = f"environment variable {env}"
+        text = os.environ.get(env) or ""
+        try:
+            raw = json.loads(text) if text.strip() else {}
+        except ValueError:
+            raw = None
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) and v for k, v in raw.items()):
+        raise ValueError(f"{where} must be a JSON object mapping names to non-empty secret strings")
+    return dict(raw)
 
 
 def warehouse_url(default: str) -> str:

@@ -88,6 +88,16 @@ def main() -> int:
         quarantined = counts["etl_quarantine"]
         print(f"\nRows quarantined: {quarantined:,}")
         print("API calls made: " + ", ".join(f"{k} {v:,}" for k, v in sorted(calls.items())) + f" (total {sum(calls.values()):,})")
+        from etl.budget import api_calls_vs_minimum  # noqa: PLC0415
+
+        totals: dict[str, list[int]] = {}
+        for row in api_calls_vs_minimum(warehouse, days[0], days[-1]):
+            made_min = totals.setdefault(row["platform"], [0, 0])
+            made_min[0] += int(row["calls_made"])
+            made_min[1] += int(row["minimum_calls"])
+        print("API calls per platform over the nights, made (retries included) vs the fewest the batch sizes allow:")
+        for platform, (made, least) in sorted(totals.items()):
+            print(f"  {platform:<10} {made:>7,} made, {least:>7,} minimum ({made / least if least else 0:.2f}x)")
         rows = warehouse.query(TOP_ENGAGEMENT_SQL, {"first": days[0], "last": days[-1]})
         print(f"\nTop 5 agencies by engagement, {days[0]} .. {days[-1]} (sandbox data):")
         for category in ("kementerian", "lembaga", "provinsi", "kabkota"):

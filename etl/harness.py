@@ -161,12 +161,28 @@ class DagRunner:
         if bag.import_errors:
             raise RuntimeError(f"DAG import errors: {bag.import_errors}")
         self.dags = bag.dags
+        #: DAG id -> run id of its last run started by :meth:`run`.
+        self.last_run_ids: dict[str, str] = {}
 
     def run(self, dag_id: str, day: date, hour: int, minute: int) -> str:
         """Run ``dag_id`` for the interval ending at hour:minute Jakarta time the morning after ``day``."""
         logical = datetime.combine(day + timedelta(days=1), datetime.min.time(), JAKARTA).replace(hour=hour, minute=minute)
         dag_run = self.dags[dag_id].test(logical_date=logical, run_conf={})
+        self.last_run_ids[dag_id] = dag_run.run_id
         return str(dag_run.state)
+
+    def task_states(self, dag_id: str) -> dict[tuple[str, int], tuple[str | None, int]]:
+        """(task id, map index) -> (state, try number) of every task instance of the last run of ``dag_id``."""
+        from airflow.models.taskinstance import TaskInstance  # noqa: PLC0415
+        from airflow.utils.session import create_session  # noqa: PLC0415
+        from sqlalchemy import select  # noqa: PLC0415
+
+        query = select(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state, TaskInstance.try_number).where(
+            TaskInstance.dag_id == dag_id, TaskInstance.run_id == self.last_run_ids[dag_id]
+        )
+        with create_session() as session:
+            rows = session.execute(query).all()
+        return {(task, index): (None if state is None else str(getattr(state, "value", state)), tries) for task, index, state, tries in rows}
 
     def night(self, day: date, sandbox_: Sandbox | None = None) -> dict[str, str]:
         """registry_sync, social_metrics and agency_indicators for ``day``; returns each run's state."""

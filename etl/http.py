@@ -193,6 +193,8 @@ class ApiClient:
     session: requests.Session = field(default_factory=requests.Session)
     calls: int = 0
     retries: int = 0
+    #: Headers of the last answer (rate-limit windows, usage counters), for the source's budget.
+    last_headers: Mapping[str, str] = field(default_factory=dict)
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None, *, account: str | None = None) -> Any:
         """GET ``url`` and return the decoded JSON body, retrying what can be retried."""
@@ -295,6 +297,7 @@ class ApiClient:
                 f"{type(exc).__name__} calling {safe_url}", source=self.source, account=account, url=safe_url
             ) from None
         elapsed_ms = int((time.perf_counter() - started) * 1000)
+        self.last_headers = response.headers
         body = response.text
         if self.on_response is not None:
             self.on_response(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -42,7 +42,7 @@ FRAME_COLUMNS: dict[str, list[str]] = {
     ],
     "post_metrics": [
         "platform", "platform_post_id", "snapshot_date", "captured_at", "likes", "comments", "shares",
-        "views", "saves", "quotes", "parse_issue", "record",
+        "views", "saves", "quotes", "unavailable_metrics", "parse_issue", "record",
     ],
     "post_deletions": ["platform", "platform_post_id", "snapshot_date"],
 }
@@ -79,6 +79,17 @@ def to_utc(value: Any, field_name: str) -> datetime:
     return parsed.astimezone(UTC).replace(tzinfo=None)
 
 
+def unavailable_metrics(reasons: Mapping[str, str | None]) -> str | None:
+    """Why metrics are NULL because the platform did not serve them: ``"metric=reason; metric2=reason2"``.
+
+    Sorted by metric so the same answer always gives the same string (reruns
+    write identical rows); a metric whose reason is None was served and is
+    left out; None when nothing is missing.
+    """
+    parts = [f"{metric}={reason}" for metric, reason in sorted(reasons.items()) if reason is not None]
+    return "; ".join(parts) or None
+
+
 def hashtags_of(*texts: str | None) -> str | None:
     """Hashtags in order of first use, lower-cased, '|'-joined (None when there are none)."""
     tags = list(dict.fromkeys(t.lower() for text in texts if text for t in HASHTAG.findall(text)))
@@ -97,6 +108,9 @@ class Frames:
         df = pd.DataFrame(self.rows[name], columns=FRAME_COLUMNS[name])
         for column in INT_COLUMNS.intersection(df.columns):
             df[column] = df[column].astype("Int64")
+        if "unavailable_metrics" in df.columns:
+            # A parser that gives no reasons leaves the key out: NULL, never the float NaN pandas fills in.
+            df["unavailable_metrics"] = df["unavailable_metrics"].astype(object).where(df["unavailable_metrics"].notna(), None)
         return df
 
 
@@ -180,7 +194,8 @@ def parse_youtube(lines: Iterable[dict[str, Any]], snapshot_date: date, captured
                 )
                 frames.rows["post_metrics"].append(
                     _row(
-                        {"platform": "youtube", "platform_post_id": video_id, "snapshot_date": snapshot_date, "captured_at": captured, "shares": None, "saves": None, "quotes": None},
+                        {"platform": "youtube", "platform_post_id": video_id, "snapshot_date": snapshot_date, "captured_at": captured,
+                         "shares": None, "saves": None, "quotes": None, "unavailable_metrics": _youtube_gaps(item.get("statistics"))},
                         {
                             "likes": lambda s=stats: to_count(s.get("likeCount"), "statistics.likeCount"),
                             "comments": lambda s=stats: to_count(s.get("commentCount"), "statistics.commentCount"),
@@ -195,6 +210,17 @@ def parse_youtube(lines: Iterable[dict[str, Any]], snapshot_date: date, captured
                         {"platform": "youtube", "platform_post_id": requested, "snapshot_date": snapshot_date}
                     )
     return frames
+
+
+def _youtube_gaps(stats: Any) -> str | None:
+    # videos.list leaves likeCount out when the channel hides likes and commentCount out when comments are off;
+    # without a statistics part at all nothing was served, and no reason is known.
+    if not isinstance(stats, dict):
+        return None
+    return unavailable_metrics({
+        "likes": "hidden by the channel" if stats.get("likeCount") is None else None,
+        "comments": "comments disabled" if stats.get("commentCount") is None else None,
+    })
 
 
 def _jakarta_date(value: Any) -> date:

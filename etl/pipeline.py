@@ -17,15 +17,16 @@ import pandas as pd
 import structlog
 
 from etl import parse
+from etl.budget import SharedBudget, credential_fingerprint
 from etl.connections import resolve_endpoint, warehouse_url
-from etl.http import ApiClient
+from etl.http import ApiClient, CredentialsRejected
 from etl.landing import LandingWriter, landing_path, safe_name
 from etl.quality import QualityGateFailed, validate_or_hold
 from etl.registry import read_registry
 from etl.runtime import RunContext, TaskAudit, audited
 from etl.settings import Settings, load_settings
 from etl.sources import platform_spec
-from etl.sources.base import AccountRef, RateBudget
+from etl.sources.base import AccountRef
 from etl.warehouse import Warehouse
 
 log = structlog.get_logger(__name__)
@@ -158,7 +159,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                     secrets=(endpoint.secret,),
                     on_response=landing.write,
                 )
-                budget = RateBudget(platform, settings.budget_for(platform, spec.daily_budget) // shards)
+                reads_cap = None
                 cap = settings.monthly_read_cap(platform)
                 if cap is not None:
                     # Posts read earlier this month = post snapshots loaded on earlier days of the month.
@@ -167,11 +168,24 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                         "AND snapshot_date >= :month_start AND snapshot_date < :day",
                         {"platform": platform, "month_start": run.data_date.replace(day=1), "day": run.data_date},
                     )[0]
-                    budget.reads_left = max(0, cap - int(read)) // shards
-                source = spec.make_source(client, endpoint.base_url, endpoint.secret or "", budget, landing)
-                result = source.extract(
-                    accounts, as_of=run.as_of, repull_days=settings.repull_days, known_posts=[(r[0], r[1]) for r in known]
+                    reads_cap = max(0, cap - int(read))
+                # One allowance for the night, claimed live by every shard of the platform (etl/budget.py).
+                budget = SharedBudget(
+                    platform, settings.budget_for(platform, spec.daily_budget), connection=spec.conn_id,
+                    credential=credential_fingerprint(endpoint.secret), max_wait=client.max_wait, sleep=client.sleep,
+                    warehouse=warehouse, run_id=run.run_id, shards=shards, reads_cap=reads_cap,
                 )
+                source = spec.make_source(client, endpoint.base_url, endpoint.secret or "", budget, landing)
+                try:
+                    result = source.extract(
+                        accounts, as_of=run.as_of, repull_days=settings.repull_days, known_posts=[(r[0], r[1]) for r in known]
+                    )
+                finally:
+                    budget.close()
+                refused = next((o.message for o in result.outcomes.values() if refuses_platform(o.status, o.message, spec.conn_id)), None)
+                if refused:
+                    # The platform's other shards (and the other platform on a shared Meta token) stop before calling.
+                    budget.refuse(refused)
             outcomes_file = path.with_name(path.name.replace(".jsonl.gz", ".outcomes.json"))
             outcomes_file.write_text(
                 json.dumps(
@@ -318,24 +332,48 @@ def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | 
     audit.counts.update(validated.get("counts", {}))
     audit.counts.update(api_calls=outcome["api_calls"], api_retries=outcome["api_retries"])
     try:
-        with audited(warehouse, run, audit), warehouse.transaction() as conn:
-            params = {"snapshot_date": run.data_date}
-            loaded = {
-                "dim_post": warehouse.merge(conn, "posts", frames["posts"], "dim_post", params),
-                "fact_account_daily": warehouse.merge(conn, "account_snapshots", frames["account_snapshots"], "fact_account_daily"),
-                "fact_post_metrics_daily": warehouse.merge(conn, "post_metrics", frames["post_metrics"], "fact_post_metrics_daily"),
-                "post_deletions": warehouse.merge(conn, "post_deletions", frames["post_deletions"], "post_deletions"),
-                "etl_account_coverage": warehouse.merge(conn, "account_coverage", coverage, "etl_account_coverage"),
-            }
-            audit.counts["rows_loaded"] = loaded["dim_post"] + loaded["fact_account_daily"] + loaded["fact_post_metrics_daily"]
-            not_ok = int((coverage["status"] != "ok").sum())
-            if not_ok:
-                audit.status = "partial"
-                audit.message = f"{not_ok} of {len(coverage)} accounts not collected (see etl_account_coverage)"
-        log.info("loaded", **run.log_extra(source=platform, shard=part, **loaded))
+        with audited(warehouse, run, audit):
+            with warehouse.transaction() as conn:
+                params = {"snapshot_date": run.data_date}
+                loaded = {
+                    "dim_post": warehouse.merge(conn, "posts", frames["posts"], "dim_post", params),
+                    "fact_account_daily": warehouse.merge(conn, "account_snapshots", frames["account_snapshots"], "fact_account_daily"),
+                    "fact_post_metrics_daily": warehouse.merge(conn, "post_metrics", frames["post_metrics"], "fact_post_metrics_daily"),
+                    "post_deletions": warehouse.merge(conn, "post_deletions", frames["post_deletions"], "post_deletions"),
+                    "etl_account_coverage": warehouse.merge(conn, "account_coverage", coverage, "etl_account_coverage"),
+                }
+                audit.counts["rows_loaded"] = loaded["dim_post"] + loaded["fact_account_daily"] + loaded["fact_post_metrics_daily"]
+                not_ok = int((coverage["status"] != "ok").sum())
+                if not_ok:
+                    audit.status = "partial"
+                    audit.message = f"{not_ok} of {len(coverage)} accounts not collected (see etl_account_coverage)"
+            log.info("loaded", **run.log_extra(source=platform, shard=part, **loaded))
+            conn_id = platform_spec(platform).conn_id
+            refused = coverage.loc[[refuses_platform(st, m, conn_id) for st, m in zip(coverage["status"], coverage["message"], strict=True)],
+                                   "message"]
+            if len(refused):
+                # What was read before the refusal and the ledger are committed; the task still fails, loudly and once.
+                raise credentials_refused(platform, len(refused), len(coverage), str(refused.iloc[0]))
         return loaded
     finally:
         warehouse.dispose()
+
+
+def refuses_platform(status: str, message: str | None, conn_id: str) -> bool:
+    """A ledger outcome that means the platform's own connection was refused, not one account's token.
+
+    Every source names the refused connection in the message; a TikTok Display user token
+    (connection ``tiktok_display``, one account's owner) expiring is that account's problem only.
+    """
+    return status == "token_expired" and f"connection '{conn_id}'" in (message or "")
+
+
+def credentials_refused(platform: str, refused: int, accounts: int, message: str) -> CredentialsRejected:
+    """The error a load raises after committing a shard whose credentials were refused (message names the connection)."""
+    error = CredentialsRejected("", source=platform)
+    error.args = (f"{refused} of {accounts} accounts recorded token_expired in etl_account_coverage "
+                  f"(the rest of the shard is loaded): {message}",)
+    return error
 
 
 # -- agency_indicators ---------------------------------------------------------------------

@@ -49,6 +49,7 @@ def frames(start: int, stop: int, accounts: int, day: date) -> tuple[pd.DataFram
         "views": pd.array(ids % 100000, dtype="Int64"),
         "saves": pd.array([None] * len(ids), dtype="Int64"),
         "quotes": pd.array([None] * len(ids), dtype="Int64"),
+        "unavailable_metrics": None,
     })
     return posts, metrics
 

@@ -67,7 +67,8 @@ def build_scenario(warehouse: Warehouse) -> Warehouse:
     owner = dict(zip(posts["platform_post_id"], posts["account_key"], strict=True))
     metrics = pd.DataFrame(
         [{"platform": "youtube", "platform_post_id": pid, "snapshot_date": d, "account_key": owner[pid], "captured_at": captured(d),
-          "likes": c[0], "comments": c[1], "views": c[2], "shares": None, "saves": None, "quotes": None}
+          "likes": c[0], "comments": c[1], "views": c[2], "shares": None, "saves": None, "quotes": None,
+          "unavailable_metrics": None}
          for pid, days in counters.items() for d, c in days.items()]
     )
     metrics = metrics.astype({c: "Int64" for c in ["likes", "comments", "shares", "views", "saves", "quotes"]})

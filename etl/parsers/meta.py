@@ -1,19 +1,30 @@
 """Graph API landing lines to frames: Instagram business_discovery and Facebook Pages.
 
 Graph counts are integers; timestamps are ``2026-11-20T03:04:05+0000``.
-Instagram omits ``like_count`` when the owner hides it (NULL, not 0);
-business_discovery has no view counts. A Facebook post id is
-``<page id>_<post id>``, which names its page; ``shares`` is absent when
-nobody shared (kept NULL: absent is not read as zero).
+Instagram omits ``like_count`` when the owner hides it (NULL, not 0, with
+the reason in ``unavailable_metrics``); business_discovery has no view
+counts. A Facebook post id is ``<page id>_<post id>``, which names its page.
+
+Facebook ``shares`` is absent when nobody shared: read as 0 (see
+:func:`_shares`). Posts looked up by id (``post_lookup``: ``?ids=``, ``post``:
+one id) give the same rows as ``published_posts``; a ``post`` lookup Meta
+answers with code 100 subcode 33 ("Object with ID ... does not exist") is a
+``post_deletions`` row.
+
+A field a newer Graph API version no longer has was dropped from the request
+by :class:`etl.sources.graph.GraphCalls`; the landed line names it in
+``dropped_fields`` with the ``graph_version``, and its metric is NULL with
+the reason ``not served by Graph API <version>``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from typing import Any
 
-from etl.parse import Frames, _row, hashtags_of, to_count
+from etl.parse import Frames, _row, hashtags_of, to_count, unavailable_metrics
 from etl.parsers import graph_time, jakarta_day, naive_utc, ok_payloads
 
 _IG_TYPES = {"REELS": "reel", "STORY": "story"}
@@ -48,6 +59,7 @@ def parse_instagram(lines: Iterable[dict[str, Any]], snapshot_date: date, captur
                 )
             )
         since = _since(line.get("since"))
+        dropped = dropped_fields(line)
         for media in (discovery.get("media") or {}).get("data") or []:
             if not isinstance(media, dict):
                 continue
@@ -72,7 +84,11 @@ def parse_instagram(lines: Iterable[dict[str, Any]], snapshot_date: date, captur
             frames.rows["post_metrics"].append(
                 _row(
                     {"platform": "instagram", "platform_post_id": media_id, "snapshot_date": snapshot_date, "captured_at": captured,
-                     "shares": None, "views": None, "saves": None, "quotes": None},
+                     "shares": None, "views": None, "saves": None, "quotes": None,
+                     "unavailable_metrics": unavailable_metrics({
+                         "likes": dropped.get("like_count") or ("hidden by the owner" if media.get("like_count") is None else None),
+                         "comments": dropped.get("comments_count"),
+                     })},
                     {
                         "likes": lambda m=media: to_count(m.get("like_count"), "media.like_count"),
                         "comments": lambda m=media: to_count(m.get("comments_count"), "media.comments_count"),
@@ -102,13 +118,85 @@ def _summary(item: dict[str, Any], edge: str) -> Any:
     return (value.get("summary") or {}).get("total_count") if isinstance(value, dict) else None
 
 
+def dropped_fields(line: dict[str, Any]) -> dict[str, str]:
+    """Fields dropped from this call because the Graph API version no longer serves them, each with its reason."""
+    version = line.get("graph_version") or "?"
+    return {str(f): f"not served by Graph API {version}" for f in line.get("dropped_fields") or []}
+
+
+def _shares(post: dict[str, Any], dropped: dict[str, str]) -> int | None:
+    # Graph leaves ``shares`` out of a post nobody shared (client libraries read the absent object as 0, e.g.
+    # Skybrud.Social #34, restfb #41), so asked-for and absent is 0. Only a field the version refused is unknown.
+    if "shares" in dropped:
+        return None
+    value = post.get("shares")
+    if value is None:
+        return 0
+    return to_count(value.get("count") if isinstance(value, dict) else value, "shares.count")
+
+
+def _facebook_post(frames: Frames, post: dict[str, Any], snapshot_date: date, captured: datetime, dropped: dict[str, str]) -> None:
+    post_id = post.get("id")
+    page_id = str(post_id).split("_", 1)[0] if post_id and "_" in str(post_id) else None
+    frames.rows["posts"].append(
+        _row(
+            {
+                "platform": "facebook", "platform_post_id": post_id, "platform_account_id": page_id, "post_type": "post",
+                "title": None, "text": post.get("message"), "hashtags": hashtags_of(post.get("message")),
+                "url": post.get("permalink_url"),
+            },
+            {
+                "published_at": lambda p=post: graph_time(p.get("created_time"), "created_time"),
+                "published_on": lambda p=post: _graph_day(p.get("created_time"), "created_time"),
+            },
+            post,
+        )
+    )
+    frames.rows["post_metrics"].append(
+        _row(
+            {"platform": "facebook", "platform_post_id": post_id, "snapshot_date": snapshot_date, "captured_at": captured,
+             "views": None, "saves": None, "quotes": None,
+             "unavailable_metrics": unavailable_metrics({
+                 "likes": dropped.get("reactions") or ("reactions summary not served" if _summary(post, "reactions") is None else None),
+                 "comments": dropped.get("comments") or ("comments summary not served" if _summary(post, "comments") is None else None),
+                 "shares": dropped.get("shares"),
+             })},
+            {
+                "likes": lambda p=post: None if "reactions" in dropped else to_count(_summary(p, "reactions"), "reactions.summary.total_count"),
+                "comments": lambda p=post: None if "comments" in dropped else to_count(_summary(p, "comments"), "comments.summary.total_count"),
+                "shares": lambda p=post: _shares(p, dropped),
+            },
+            post,
+        )
+    )
+
+
+def _object_gone(line: dict[str, Any]) -> bool:
+    """Meta's answer to a lookup of an id it no longer serves: 400, code 100 subcode 33."""
+    try:
+        error = json.loads(line.get("body") or "").get("error") or {}
+    except (ValueError, AttributeError):
+        return False
+    return isinstance(error, dict) and error.get("code") == 100 and error.get("error_subcode") == 33
+
+
+def _deletions(lines: Iterable[dict[str, Any]], frames: Frames, snapshot_date: date) -> Iterator[dict[str, Any]]:
+    """Pass every line on; a one-id lookup answered "does not exist" also records that post as deleted."""
+    for line in lines:
+        if line.get("endpoint") == "post" and line.get("status") == 400 and _object_gone(line):
+            for post_id in line.get("ids") or []:
+                frames.rows["post_deletions"].append({"platform": "facebook", "platform_post_id": str(post_id), "snapshot_date": snapshot_date})
+        yield line
+
+
 def parse_facebook(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: datetime) -> Frames:
     frames = Frames()
     captured = naive_utc(captured_at)
-    for line, payload in ok_payloads(lines, frames):
+    for line, payload in ok_payloads(_deletions(lines, frames, snapshot_date), frames):
         if not isinstance(payload, dict):
             continue
         endpoint = line.get("endpoint")
+        dropped = dropped_fields(line)
         if endpoint == "page":
             frames.rows["account_snapshots"].append(
                 _row(
@@ -120,34 +208,12 @@ def parse_facebook(lines: Iterable[dict[str, Any]], snapshot_date: date, capture
             )
         elif endpoint == "published_posts":
             for post in payload.get("data") or []:
-                if not isinstance(post, dict):
-                    continue
-                post_id = post.get("id")
-                page_id = str(post_id).split("_", 1)[0] if post_id and "_" in str(post_id) else None
-                frames.rows["posts"].append(
-                    _row(
-                        {
-                            "platform": "facebook", "platform_post_id": post_id, "platform_account_id": page_id, "post_type": "post",
-                            "title": None, "text": post.get("message"), "hashtags": hashtags_of(post.get("message")),
-                            "url": post.get("permalink_url"),
-                        },
-                        {
-                            "published_at": lambda p=post: graph_time(p.get("created_time"), "created_time"),
-                            "published_on": lambda p=post: _graph_day(p.get("created_time"), "created_time"),
-                        },
-                        post,
-                    )
-                )
-                frames.rows["post_metrics"].append(
-                    _row(
-                        {"platform": "facebook", "platform_post_id": post_id, "snapshot_date": snapshot_date, "captured_at": captured,
-                         "views": None, "saves": None, "quotes": None},
-                        {
-                            "likes": lambda p=post: to_count(_summary(p, "reactions"), "reactions.summary.total_count"),
-                            "comments": lambda p=post: to_count(_summary(p, "comments"), "comments.summary.total_count"),
-                            "shares": lambda p=post: to_count((p.get("shares") or {}).get("count") if isinstance(p.get("shares"), dict) else None, "shares.count"),
-                        },
-                        post,
-                    )
-                )
+                if isinstance(post, dict):
+                    _facebook_post(frames, post, snapshot_date, captured, dropped)
+        elif endpoint == "post_lookup":  # ?ids=: the answer is keyed by the ids asked for
+            for post in payload.values():
+                if isinstance(post, dict):
+                    _facebook_post(frames, post, snapshot_date, captured, dropped)
+        elif endpoint == "post":
+            _facebook_post(frames, payload, snapshot_date, captured, dropped)
     return frames

@@ -2,7 +2,8 @@
 
 - ``users`` -> account_snapshots (public_metrics: followers, following, tweets);
 - ``user_tweets`` and ``tweets`` -> posts and post_metrics (public_metrics:
-  like, reply, retweet, quote, bookmark, impression counts);
+  like, reply, retweet, quote, bookmark, impression counts; an impression or
+  bookmark count X did not send is NULL and named in ``unavailable_metrics``);
 - ``errors`` entries of a ``tweets`` lookup with ``resource_type: tweet``
   (deleted, withheld, suspended or protected author) -> post_deletions: the
   post is flagged, never a failed task.
@@ -14,7 +15,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
-from etl.parse import Frames, _row, to_count, to_utc
+from etl.parse import Frames, _row, to_count, to_utc, unavailable_metrics
 from etl.parsers import jakarta_day, naive_utc, ok_payloads
 
 PLATFORM = "x"
@@ -34,6 +35,14 @@ def _post_type(tweet: dict[str, Any]) -> str:
 def _hashtags(tweet: dict[str, Any]) -> str | None:
     tags = [str(h.get("tag")).lower() for h in (tweet.get("entities") or {}).get("hashtags") or [] if isinstance(h, dict) and h.get("tag")]
     return "|".join(dict.fromkeys(tags)) or None
+
+
+def _gaps(public_metrics: dict[str, Any]) -> str | None:
+    # X leaves impression_count and bookmark_count out of public_metrics for some posts and access levels.
+    return unavailable_metrics({
+        "views": "impression_count not served" if public_metrics.get("impression_count") is None else None,
+        "saves": "bookmark_count not served" if public_metrics.get("bookmark_count") is None else None,
+    })
 
 
 def parse_x(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: datetime) -> Frames:
@@ -79,7 +88,8 @@ def parse_x(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: d
                 )
                 frames.rows["post_metrics"].append(
                     _row(
-                        {"platform": PLATFORM, "platform_post_id": tweet_id, "snapshot_date": snapshot_date, "captured_at": captured},
+                        {"platform": PLATFORM, "platform_post_id": tweet_id, "snapshot_date": snapshot_date, "captured_at": captured,
+                         "unavailable_metrics": _gaps(pm)},
                         {
                             "likes": lambda m=pm: to_count(m.get("like_count"), "public_metrics.like_count"),
                             "comments": lambda m=pm: to_count(m.get("reply_count"), "public_metrics.reply_count"),

@@ -13,6 +13,13 @@ Shapes follow Meta's documentation and real answers:
   ``shares`` absent when nobody shared, ``reactions``/``comments`` as ``summary.total_count``;
   ``paging.next`` only while more remain. Unknown page: 400 code 803; an age- or
   country-restricted page: 400 code 10.
+* ``GET /vXX.0/?ids=PAGE_POST,...&fields=...`` (multiple-id read, at most 50 ids): the posts keyed by
+  id; when one id does not exist (deleted, or removed by ``delete_between_pages``) the whole call is
+  400 code 100 subcode 33 "Unsupported get request. Object with ID '...' does not exist, ..." naming
+  that id, as Meta answers. ``GET /vXX.0/PAGE_POST?fields=...`` reads one post, with the same error.
+* Posts carry only the fields asked for. The ``facebook.removed_fields`` switch emulates a newer
+  version: a request asking for one of those fields is 400 code 100
+  "(#100) Tried accessing nonexisting field (shares) on node type (Post)".
 * ``access_token`` query parameter; an expired one is 400 code 190 subcode 463.
   Throttling is 400 with code 4 (app), 17 (user), 32 (page) or 613; every answer carries
   ``X-App-Usage`` and, for page/IG calls, ``X-Business-Use-Case-Usage``.
@@ -32,6 +39,7 @@ GRAPH_VERSION = "v21.0"
 #: The versions the sandbox answers on (the version is a setting of the sources).
 GRAPH_VERSIONS = ("v20.0", "v21.0", "v22.0", "v23.0")
 MAX_LIMIT = 100
+MAX_IDS = 50
 _USERNAME = re.compile(r"business_discovery\.username\(([^)]*)\)")
 _AFTER = re.compile(r"media\.after\(([^)]*)\)")
 _LIMIT = re.compile(r"media(?:\.after\([^)]*\))?\.limit\((\d+)\)")
@@ -58,7 +66,9 @@ class GraphApi:
 
     def __call__(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         parts = request.path.strip("/").split("/")
-        is_page = request.path.endswith("/published_posts") or (len(parts) >= 2 and self.facebook.universe.knows(parts[1]))
+        node = parts[1].split("_", 1)[0] if len(parts) >= 2 else ""  # a page, or the page of a PAGE_POST id
+        # Only the Facebook source reads by ids at the root (business_discovery is asked through our own IG account).
+        is_page = request.path.endswith("/published_posts") or self.facebook.universe.knows(node) or (len(parts) == 1 and "ids" in request.query)
         return (self.facebook if is_page else self.instagram)(request)
 
 
@@ -164,12 +174,64 @@ class FacebookGraph(_Graph):
     platform = "facebook"
 
     def endpoint_name(self, path: str) -> str:
-        return "facebook.published_posts" if path.endswith("/published_posts") else "facebook.page"
+        parts = path.strip("/").split("/")
+        if path.endswith("/published_posts"):
+            return "facebook.published_posts"
+        if len(parts) == 1:
+            return "facebook.post_lookup"
+        return "facebook.post" if "_" in parts[1] else "facebook.page"
 
     def route(self, parts: list[str], query: dict[str, list[str]], now: datetime) -> Answer:
+        refused = self._refused_field(parts, first(query, "fields"))
+        if refused is not None:
+            return refused
         if len(parts) == 3 and parts[2] == "published_posts":
             return self._published_posts(parts[1], query, now)
+        if len(parts) == 1:
+            return self._lookup((first(query, "ids") or "").split(","), query, now)
+        if "_" in parts[1]:
+            return self._lookup([parts[1]], query, now, single=True)
         return self._page(parts[1], now)
+
+    def _refused_field(self, parts: list[str], fields: str | None) -> Answer | None:
+        """A newer Graph version without some field (switch ``facebook.removed_fields``) refuses requests asking for it."""
+        removed = self.faults.get("facebook.removed_fields") or []
+        asked = [f for f in _top_fields(fields or "") if f in removed]
+        if not asked:
+            return None
+        self.count_fault("facebook.removed_fields")
+        node = "Page" if len(parts) == 2 and "_" not in parts[1] else "Post"
+        return 400, self._usage(), graph_error(f"(#100) Tried accessing nonexisting field ({asked[0]}) on node type ({node})", 100)
+
+    def _lookup(self, ids: list[str], query: dict[str, list[str]], now: datetime, *, single: bool = False) -> Answer:
+        ids = [i for i in ids if i]
+        if not ids:
+            return 400, {}, graph_error("(#100) The parameter ids is required", 100)
+        if len(ids) > MAX_IDS:
+            return 400, {}, graph_error(f"(#100) Too many IDs. Maximum: {MAX_IDS}. Provided: {len(ids)}.", 100)
+        posts = {}
+        for post_id in ids:
+            post = self._existing(post_id, now)
+            if post is None:
+                # Meta fails the whole multiple-id read for one object it cannot serve.
+                return 400, self._usage(), graph_error(
+                    f"Unsupported get request. Object with ID '{post_id}' does not exist, cannot be loaded due to missing "
+                    "permissions, or does not support this operation. Please read the Graph API documentation at "
+                    "https://developers.facebook.com/docs/graph-api",
+                    100, 33, type_="GraphMethodException",
+                )
+            posts[post_id] = post
+        fields = first(query, "fields")
+        answers = {post_id: self._post(post, now, fields) for post_id, post in posts.items()}
+        return 200, self._usage(), answers[ids[0]] if single else answers
+
+    def _existing(self, post_id: str, now: datetime) -> Post | None:
+        page_id, _, raw = post_id.partition("_")
+        fb = self.universe
+        post = fb.post(raw, now) if fb.knows(page_id) and not fb.is_private(page_id) else None
+        if post is None or post.account_id != page_id or not self.visible(raw):
+            return None
+        return post
 
     def _page(self, page_id: str, now: datetime) -> Answer:
         fb = self.universe
@@ -183,7 +245,7 @@ class FacebookGraph(_Graph):
             "followers_count": followers, "fan_count": int(followers * 0.9),
         }
 
-    def _post(self, post: Post, now: datetime) -> dict[str, Any]:
+    def _post(self, post: Post, now: datetime, fields: str | None = None) -> dict[str, Any]:
         fb = self.universe
         m = fb.metrics(post, now, hide_likes_ratio=self.hide_likes_ratio())
         item: dict[str, Any] = {
@@ -196,7 +258,8 @@ class FacebookGraph(_Graph):
         }
         if m["shares"]:
             item["shares"] = {"count": m["shares"]}
-        return item
+        asked = set(_top_fields(fields)) if fields else None
+        return item if asked is None else {k: v for k, v in item.items() if k == "id" or k in asked}
 
     def _published_posts(self, page_id: str, query: dict[str, list[str]], now: datetime) -> Answer:
         fb = self.universe
@@ -213,7 +276,7 @@ class FacebookGraph(_Graph):
         except ValueError:
             return 400, {}, graph_error("(#100) Invalid parameter", 100, type_="OAuthException")
         posts, next_cursor = self.page(page_id, now, first(query, "after"), limit, since)
-        payload: dict[str, Any] = {"data": [self._post(p, now) for p in posts]}
+        payload: dict[str, Any] = {"data": [self._post(p, now, first(query, "fields")) for p in posts]}
         if posts:
             paging: dict[str, Any] = {"cursors": {"before": posts[0].post_id, **({"after": next_cursor} if next_cursor else {})}}
             if next_cursor:
@@ -221,3 +284,19 @@ class FacebookGraph(_Graph):
             payload["paging"] = paging
         buc = json.dumps({page_id: [{"type": "pages", "call_count": 1, "total_cputime": 1, "total_time": 1, "estimated_time_to_regain_access": 0}]})
         return 200, {**self._usage(), "X-Business-Use-Case-Usage": buc}, payload
+
+
+def _top_fields(fields: str) -> list[str]:
+    """The field names of a Graph ``fields`` value at the top level (``reactions.summary(...).limit(0)`` is ``reactions``)."""
+    names, depth, start = [], 0, 0
+    for i, char in enumerate(fields + ","):
+        if char in "({":
+            depth += 1
+        elif char in ")}":
+            depth -= 1
+        elif char == "," and depth == 0:
+            name = re.match(r"[A-Za-z0-9_]*", fields[start:i]).group(0)  # type: ignore[union-attr]
+            if name:
+                names.append(name)
+            start = i + 1
+    return names

@@ -15,7 +15,9 @@ here, identically for every platform:
 * ``delete_between_pages`` (N): the next N requests that carry a paging
   cursor first delete the last post of the previous page, so it was served
   and then vanished;
-* ``hide_likes_ratio``: read by the API when it shapes a post.
+* ``hide_likes_ratio``: read by the API when it shapes a post;
+* ``removed_fields`` (Facebook only): read by the Graph API, which refuses
+  those fields as a newer version would (:mod:`etl.sandbox.meta_api`).
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from .mounted import ENDPOINT_HEADER
-from .youtube_api import BASE_PATH, YouTubeApi, status_error_body
+from .youtube_api import BASE_PATH, YouTubeApi, _decode_token, key_expired_body, status_error_body
 from .youtube_data import DEFAULT_CAMPAIGN_HASHTAGS, YouTubeUniverse
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,8 @@ FAULT_PLATFORMS = ("youtube", "x", "instagram", "facebook", "tiktok", "gdelt", "
 FAULT_SWITCHES = (
     "status_burst", "slow_seconds", "slow_count", "truncate_count", "hide_likes_ratio", "token_expired", "delete_between_pages",
 )
+#: Switches only one emulated API has.
+PLATFORM_FAULT_SWITCHES = {"facebook": ("removed_fields",)}
 
 
 @dataclass(frozen=True)
@@ -107,12 +109,19 @@ class Faults(MutableMapping[str, Any]):
     * ``youtube.truncate_count`` (int): the next N 200 bodies are cut in half.
     * ``youtube.hide_likes_ratio`` (float): overrides the universe's ratio of
       videos without ``likeCount``.
+    * ``facebook.removed_fields`` (list of field names): the Graph API answers
+      every request asking for one of them as a newer version that no longer
+      has it does: 400 code 100 "(#100) Tried accessing nonexisting field (shares)
+      on node type (Post)".
 
     Faulted requests (burst, slow, truncated) cost no quota.
     """
 
     #: Every emulated API has the same switches under its own prefix.
-    KNOWN = frozenset(f"{p}.{s}" for p in FAULT_PLATFORMS for s in FAULT_SWITCHES)
+    KNOWN = frozenset(
+        [f"{p}.{s}" for p in FAULT_PLATFORMS for s in FAULT_SWITCHES]
+        + [f"{p}.{s}" for p, switches in PLATFORM_FAULT_SWITCHES.items() for s in switches]
+    )
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -169,6 +178,10 @@ class Faults(MutableMapping[str, Any]):
             return int(value)
         if key.endswith(".token_expired"):
             return bool(value) or None
+        if key.endswith(".removed_fields"):
+            if isinstance(value, str) or not isinstance(value, list | tuple) or not all(isinstance(f, str) and f for f in value):
+                raise ValueError(f"{key} must be a list of field names, got {value!r}")
+            return list(dict.fromkeys(value)) or None
         return float(value)
 
     def take(self, platform: str) -> dict[str, Any]:
@@ -254,6 +267,10 @@ class SandboxServer:
         self._requests: dict[str, int] = {}
         self._statuses: dict[str, dict[str, int]] = {}
         self._faults_served: dict[str, int] = {}
+        #: Video ids sent in complete 200 videos.list answers: the YouTube posts a client could have read
+        #: (the mounted APIs keep the same in their ``served``).
+        self.youtube_served: set[str] = set()
+        self.youtube_deleted: set[str] = set()  # videos removed by youtube.delete_between_pages
         self.youtube = YouTubeApi(
             self.universe,
             {api_key},
@@ -452,6 +469,13 @@ class SandboxServer:
         if "slow" in faults:
             self._count_fault("youtube.slow")
             time.sleep(float(faults["slow"]))
+        if self.faults.get("youtube.token_expired"):
+            status, body = 400, _dumps(key_expired_body())
+            self._count(endpoint, status)
+            self._send(handler, status, headers, body)
+            return
+        if endpoint == "youtube.playlistItems":
+            self._maybe_delete_video((query.get("pageToken") or [""])[0])
         if method != "GET":
             status, body = 405, _dumps({"error": {"code": 405, "message": "Method Not Allowed"}})
             self._count(endpoint, status)
@@ -465,8 +489,24 @@ class SandboxServer:
         if faults.get("truncate") and status == 200:
             body = body[: len(body) // 2]
             self._count_fault("youtube.truncate")
+        elif status == 200 and endpoint == "youtube.videos":
+            with self._lock:
+                self.youtube_served.update(str(item["id"]) for item in payload.get("items", []) if "id" in item)
         self._count(endpoint, status)
         self._send(handler, status, headers, body)
+
+    def _maybe_delete_video(self, token: str) -> None:
+        """``youtube.delete_between_pages``: the last video of the previous uploads page vanishes before this one."""
+        key = "youtube.delete_between_pages"
+        decoded = _decode_token(token) if token else None
+        with self._lock:
+            left = int(self.faults.get(key) or 0)
+            if left <= 0 or decoded is None:
+                return
+            self.faults[key] = left - 1 if left > 1 else None
+            self.youtube.universe.removed.add(decoded[1])
+            self.youtube_deleted.add(decoded[1])
+        self._count_fault(key)
 
     def _count(self, endpoint: str, status: int, fault: str | None = None) -> None:
         with self._lock:

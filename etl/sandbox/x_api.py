@@ -19,6 +19,7 @@ Shapes follow the v2 documentation and real answers:
 from __future__ import annotations
 
 import re
+import threading
 import time
 from datetime import datetime
 from typing import Any
@@ -29,6 +30,7 @@ from .social_data import Post, rfc3339
 MAX_IDS = 100
 _TIMELINE = re.compile(r"^/2/users/(\d+)/tweets$")
 RATE_LIMIT = 1500
+WINDOW_SECONDS = 900
 
 
 def problem(status: int, title: str, detail: str, type_: str = "about:blank") -> dict[str, Any]:
@@ -37,6 +39,8 @@ def problem(status: int, title: str, detail: str, type_: str = "about:blank") ->
 
 class XApi(MountedApi):
     platform = "x"
+    _window_lock = threading.Lock()
+    _local = threading.local()
 
     def endpoint_name(self, path: str) -> str:
         if _TIMELINE.match(path):
@@ -46,12 +50,27 @@ class XApi(MountedApi):
     def cursor_of(self, query: dict[str, list[str]], body: bytes) -> str | None:
         return first(query, "pagination_token")
 
-    def _limits(self, remaining: int = RATE_LIMIT - 1) -> dict[str, str]:
+    #: Requests per endpoint per 15-minute window (X's limits are per endpoint); tests may lower it.
+    rate_limit = RATE_LIMIT
+
+    def _window(self, endpoint: str) -> tuple[int, int]:
+        """Count a request against the endpoint's window: (requests left, epoch second the window resets)."""
         # The window is real time (15 minutes), whatever the sandbox clock says.
+        now = int(time.time())
+        with self._window_lock:
+            windows = self.__dict__.setdefault("_windows", {})
+            start, used = windows.get(endpoint, (now, 0))
+            if now >= start + WINDOW_SECONDS:
+                start, used = now, 0
+            windows[endpoint] = (start, used + 1)
+        return self.rate_limit - used - 1, start + WINDOW_SECONDS
+
+    def _limits(self, remaining: int | None = None) -> dict[str, str]:
+        left, reset = getattr(self._local, "window", (self.rate_limit - 1, int(time.time()) + WINDOW_SECONDS))
         return {
-            "x-rate-limit-limit": str(RATE_LIMIT),
-            "x-rate-limit-remaining": str(remaining),
-            "x-rate-limit-reset": str(int(time.time()) + 900),
+            "x-rate-limit-limit": str(self.rate_limit),
+            "x-rate-limit-remaining": str(max(0, left) if remaining is None else remaining),
+            "x-rate-limit-reset": str(reset),
         }
 
     def status_answer(self, status: int) -> Answer:
@@ -72,6 +91,10 @@ class XApi(MountedApi):
             return self.expired_answer()
         if method != "GET":
             return 405, {}, problem(405, "Method Not Allowed", f"{method} is not allowed")
+        left, reset = self._window(self.endpoint_name(path))
+        self._local.window = (left, reset)
+        if left < 0:
+            return 429, self._limits(0), problem(429, "Too Many Requests", "Too Many Requests")
         now = self.clock()
         match = _TIMELINE.match(path)
         if match:

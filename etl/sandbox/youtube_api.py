@@ -84,6 +84,13 @@ def key_invalid_body() -> dict[str, Any]:
     return body
 
 
+def key_expired_body() -> dict[str, Any]:
+    """Google's answer to an expired API key (``youtube.token_expired``): the same shape as an invalid one."""
+    body = key_invalid_body()
+    body["error"]["message"] = body["error"]["errors"][0]["message"] = "API key expired. Please renew the API key."
+    return body
+
+
 def quota_exceeded_body() -> dict[str, Any]:
     """403 body once a key's daily quota is spent."""
     return google_error(403, _QUOTA_MESSAGE, "quotaExceeded", domain="youtube.quota")

@@ -190,6 +190,8 @@ class YouTubeUniverse:
             raise ValueError("campaign_hashtags must not be empty")
         self.campaign_ratio = campaign_ratio
         self.deleted_ratio = deleted_ratio
+        #: Videos removed by the ``youtube.delete_between_pages`` fault, on top of the rule-based deletions.
+        self.removed: set[str] = set()
         self.hide_likes_ratio = hide_likes_ratio
         self.comments_disabled_ratio = comments_disabled_ratio
         self.history_days = history_days
@@ -290,6 +292,9 @@ class YouTubeUniverse:
         first = max(today - timedelta(days=self.history_days - 1), created)
         return first, today
 
+    def _alive(self, seed: _VideoSeed, now: datetime) -> bool:
+        return self._exists(seed, now) and seed.video_id not in self.removed
+
     @staticmethod
     def _exists(seed: _VideoSeed, now: datetime) -> bool:
         return seed.published <= now and not (
@@ -370,7 +375,7 @@ class YouTubeUniverse:
         day = today
         while day >= first:
             for s in self._day(channel_id, day):
-                if self._exists(s, now):
+                if self._alive(s, now):
                     yield s
             day -= timedelta(days=1)
 
@@ -393,7 +398,7 @@ class YouTubeUniverse:
             total += self._settled(channel_id, first, settled_last)
         day = max(first, settled_last + timedelta(days=1))
         while day <= today:
-            total += sum(1 for s in self._day(channel_id, day) if self._exists(s, now))
+            total += sum(1 for s in self._day(channel_id, day) if self._alive(s, now))
             day += timedelta(days=1)
         return total
 
@@ -430,7 +435,7 @@ class YouTubeUniverse:
             return None
         for s in self._day(channel_id, day):
             if s.index == index:
-                return s if self._exists(s, now) else None
+                return s if self._alive(s, now) else None
         return None
 
     def video(

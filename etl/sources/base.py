@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import structlog
 
-from etl.http import BudgetExhausted
+from etl.http import BudgetExhausted, CredentialsRejected
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -90,12 +92,34 @@ class CursorPaginator:
         return params
 
 
+#: Limit scopes every call is checked against, besides its own endpoint's window.
+CREDENTIALS = "credentials"  # the connection's secret was refused
+QUOTA = "quota"  # the API's own allowance for the connection (YouTube's daily quota, Meta's app usage)
+
+
+@dataclass
+class LimitState:
+    """What is known about one limit scope of an API: its last reported state and any block on it."""
+
+    calls_remaining: int | None = None
+    usage_percent: int | None = None
+    blocked_until: datetime | None = None  # UTC
+    status: str = "deferred"  # deferred (a limit) or token_expired (credentials refused)
+    message: str | None = None
+    credential: str | None = None  # fingerprint of the refused secret: a renewed one is not blocked
+    observed_at: datetime | None = None
+
+
 @dataclass
 class RateBudget:
-    """Units a run may spend on one platform (YouTube quota units, X requests...).
+    """Units a run may spend on one platform (YouTube quota units, X requests...), and the API's own limits.
 
-    When it is spent the source stops calling and defers the remaining
-    accounts to the next run instead of failing or sleeping for hours.
+    When the run's allowance is spent, or the API says a limit is reached until
+    later than we may wait, the source stops calling and defers the remaining
+    accounts to the next run instead of failing or sleeping for hours. This
+    class keeps its state in memory (one shard, unit tests);
+    :class:`etl.budget.SharedBudget` shares it live between a platform's
+    mapped shards through the warehouse.
     """
 
     platform: str
@@ -104,6 +128,12 @@ class RateBudget:
     #: Posts this run may still read under a monthly read cap (X's plans cap posts read per month); None = no cap.
     reads_left: int | None = None
     reads: int = 0
+    connection: str = ""
+    credential: str | None = None  # fingerprint of the secret in use (never the secret)
+    max_wait: float = 300.0  # a limit that resets sooner is waited for, a later one defers
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    limits: dict[str, LimitState] = field(default_factory=dict)
 
     def reserve_reads(self, most: int) -> None:
         """Before a call that may return up to ``most`` posts: stop while the cap still holds, never past it."""
@@ -116,12 +146,76 @@ class RateBudget:
     def count_reads(self, posts: int) -> None:
         self.reads += posts
 
-    def spend(self, units: int) -> None:
+    def spend(self, units: int, scope: str | None = None) -> None:
+        """Before a call on ``scope`` (an endpoint with its own window, or None): check the API's limits, then take units."""
+        self.check(scope)
         if self.spent + units > self.limit:
             raise BudgetExhausted(
                 f"{self.platform} rate budget of {self.limit} units spent ({self.spent} used); deferring the rest"
             )
         self.spent += units
+
+    def check(self, scope: str | None = None) -> None:
+        """Refused credentials stop the platform; a reached limit is waited for when it resets soon, else defers."""
+        for name in (CREDENTIALS, QUOTA, scope):
+            state = self.limits.get(name) if name else None
+            if state is None or state.blocked_until is None:
+                continue
+            now = self.clock()
+            if state.blocked_until <= now:
+                continue
+            if state.status == "token_expired":
+                if state.credential == self.credential:
+                    refused = CredentialsRejected("", source=self.platform, status=401)
+                    refused.args = (state.message or f"source={self.platform}: credentials of '{self.connection}' refused",)
+                    raise refused
+                continue  # the secret was renewed since: try it
+            wait = (state.blocked_until - now).total_seconds()
+            if wait <= self.max_wait:
+                # The window resets soon: wait for it rather than spend a call on a certain 429.
+                log.info("waiting for a rate-limit window", **{"source": self.platform, "scope": name, "wait_s": round(wait, 1)})
+                self.sleep(wait)
+                self.lift(name)  # the window has reset, for every shard
+                continue
+            raise BudgetExhausted(state.message or f"{self.platform} {name} limit reached; deferring the rest")
+
+    def observe(
+        self, scope: str, *, remaining: int | None = None, resets_at: datetime | None = None, usage: int | None = None
+    ) -> None:
+        """Record what an answer's headers said about ``scope``; a window with no call left blocks it until its reset."""
+        state = self.limits.setdefault(scope, LimitState())
+        state.calls_remaining = remaining if remaining is not None else state.calls_remaining
+        state.usage_percent = usage if usage is not None else state.usage_percent
+        state.observed_at = self.clock()
+        if remaining is not None and remaining <= 0 and resets_at is not None and resets_at > state.observed_at:
+            self.block(scope, resets_at, f"{self.platform} API window for {scope} has no call left until "
+                       f"{resets_at:%Y-%m-%d %H:%M:%S} UTC; deferring the rest")
+
+    def block(self, scope: str, until: datetime, message: str, status: str = "deferred") -> None:
+        """No call on ``scope`` before ``until`` (UTC), for this shard and, shared, for the platform's other shards."""
+        state = self.limits.setdefault(scope, LimitState())
+        state.blocked_until, state.message, state.status = until, message, status
+        state.credential = self.credential if status == "token_expired" else None
+        state.observed_at = self.clock()
+        self._publish(scope, state)
+
+    def lift(self, scope: str) -> None:
+        """The API says the limit on ``scope`` is no longer reached (Meta's usage fell back): calls may go on."""
+        state = self.limits.get(scope)
+        if state is not None and state.blocked_until is not None and state.status != "token_expired":
+            state.blocked_until, state.message = None, None
+            state.observed_at = self.clock()
+            self._publish(scope, state)
+
+    def refuse(self, message: str, lasting: timedelta = timedelta(hours=24)) -> None:
+        """The connection's secret was refused: the platform's other shards stop before calling, until it is renewed."""
+        self.block(CREDENTIALS, self.clock() + lasting, message, status="token_expired")
+
+    def close(self) -> None:
+        """The shard is done: hand back what it did not use (shared budgets)."""
+
+    def _publish(self, scope: str, state: LimitState) -> None:
+        """Make a block visible to the other shards (shared budgets)."""
 
     @property
     def remaining(self) -> int:

@@ -8,8 +8,9 @@ out on Meta's side) and the walk stops at the re-pull cutoff, so calls per
 account = ceil(media in the window / 25), at least one.
 
 business_discovery cannot look a media up by id, so a post that vanished is
-simply not seen again (no deletion flag for Instagram); hidden like counts
-are absent from the answer and stay NULL.
+simply not seen again: no deletion flag for Instagram, unlike Facebook, whose
+known posts are looked up by id. Hidden like counts are absent from the
+answer and stay NULL, with the reason in ``unavailable_metrics``.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from typing import Any
 
 import structlog
 
-from etl.http import ApiClient, BudgetExhausted, FatalApiError, RetriableApiError
+from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
 from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget
-from etl.sources.graph import CONN_ID, DEFAULT_BASE_URL, GraphCalls, TokenExpired
+from etl.sources.graph import CONN_ID, DEFAULT_BASE_URL, GraphCalls
 
 log = structlog.get_logger(__name__)
 
@@ -74,13 +75,13 @@ class InstagramSource:
                 try:
                     self._walk(own, account, cutoff)
                     result.outcomes[account.account_key] = Outcome("ok")
-                except TokenExpired:
+                except CredentialsRejected:
                     raise
                 except (FatalApiError, RetriableApiError) as exc:
                     status, message = self.calls.outcome_of(exc, f"username {account.handle}")
                     result.outcomes[account.account_key] = Outcome(status, message)
                 pending.pop(account.account_key)
-        except TokenExpired as exc:
+        except CredentialsRejected as exc:
             result.mark(pending, "token_expired", str(exc))
             log.error("token expired", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
         except BudgetExhausted as exc:

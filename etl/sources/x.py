@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from etl.http import ApiClient, BudgetExhausted, FatalApiError, RetriableApiError
+from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
 from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget, batched
@@ -39,8 +39,8 @@ TIMELINE = EndpointSpec("user_tweets", "/2/users/{id}/tweets", {"tweet.fields": 
 TWEETS = EndpointSpec("tweets", "/2/tweets", {"tweet.fields": TWEET_FIELDS}, batch_size=100)
 
 
-class TokenRefused(FatalApiError):
-    """X answers 401/403 to the bearer token itself: stop calling, record token_expired."""
+class TokenRefused(CredentialsRejected):
+    """X answers 401 to the bearer token itself: stop calling, record token_expired."""
 
 
 class XSource:
@@ -55,7 +55,8 @@ class XSource:
         self.client.headers["Authorization"] = f"Bearer {token}"
 
     def _call(self, endpoint: EndpointSpec, path: str, params: dict[str, Any], account: str | None) -> dict[str, Any]:
-        self.budget.spend(endpoint.cost_units)
+        # Each X endpoint has its own 15-minute window: a window another shard emptied is waited for or deferred here.
+        self.budget.spend(endpoint.cost_units, endpoint.name)
         self.landing.context = {"endpoint": endpoint.name, "account": account}
         try:
             payload = self.client.get_json(self.base_url + path, {**endpoint.params, **params}, account=account)
@@ -68,10 +69,22 @@ class XSource:
             raise
         except RetriableApiError as exc:
             if exc.wait_seconds is not None and exc.wait_seconds > self.client.max_wait:
-                # The rate-limit window resets later than we may wait: defer, as with our own budget.
-                raise BudgetExhausted(f"X rate limit resets in {exc.wait_seconds:.0f}s; deferring the rest") from None
+                # The rate-limit window resets later than we may wait: defer, as with our own budget, and tell the other shards.
+                message = f"X rate limit on {endpoint.name} resets in {exc.wait_seconds:.0f}s; deferring the rest"
+                self.budget.block(endpoint.name, datetime.now(UTC) + timedelta(seconds=exc.wait_seconds), message)
+                raise BudgetExhausted(message) from None
             raise
+        finally:
+            self._observe(endpoint.name)
         return payload if isinstance(payload, dict) else {}
+
+    def _observe(self, scope: str) -> None:
+        """Feed the budget what X said about the endpoint's window (x-rate-limit-remaining / -reset)."""
+        headers = self.client.last_headers
+        remaining, reset = headers.get("x-rate-limit-remaining"), headers.get("x-rate-limit-reset")
+        if remaining is not None and remaining.strip().isdigit():
+            resets_at = datetime.fromtimestamp(int(reset), UTC) if reset and reset.strip().isdigit() else None
+            self.budget.observe(scope, remaining=int(remaining), resets_at=resets_at)
 
     def extract(
         self, accounts: list[AccountRef], *, as_of: datetime, repull_days: int, known_posts: Iterable[tuple[str, str]] = ()
@@ -90,7 +103,7 @@ class XSource:
                 key = by_user[user_id]
                 try:
                     private = self._timeline(user_id, start, end, key, seen)
-                except TokenRefused:
+                except CredentialsRejected:
                     raise
                 except (FatalApiError, RetriableApiError) as exc:
                     result.outcomes[key] = Outcome("not_found" if exc.status == 404 else "api_error", str(exc))
@@ -111,7 +124,7 @@ class XSource:
                             result.outcomes[pending.pop(user_id)] = Outcome("api_error", str(exc))
             for user_id in list(pending):
                 result.outcomes[pending.pop(user_id)] = Outcome("ok")
-        except TokenRefused as exc:
+        except CredentialsRejected as exc:
             result.mark((by_user[user_id] for user_id in pending), "token_expired", str(exc))
             log.error("token refused", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
         except BudgetExhausted as exc:

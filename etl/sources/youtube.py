@@ -10,21 +10,23 @@ stops at the re-pull window, so a nightly run re-reads the metrics of the last
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
-from etl.sources.base import AccountRef, EndpointSpec, Extraction, Outcome, PageTokenPaginator, RateBudget, batched, unique
+from etl.sources.base import QUOTA, AccountRef, EndpointSpec, Extraction, Outcome, PageTokenPaginator, RateBudget, batched, unique
 
 log = structlog.get_logger(__name__)
 
 PLATFORM = "youtube"
 CONN_ID = "youtube_api"
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
+PACIFIC = ZoneInfo("America/Los_Angeles")
 
 CHANNELS = EndpointSpec("channels", "/channels", {"part": "snippet,statistics,contentDetails"}, batch_size=50)
 UPLOADS = EndpointSpec("playlistItems", "/playlistItems", {"part": "contentDetails,snippet"}, page_size=50)
@@ -75,7 +77,10 @@ class YouTubeSource:
                     reason=exc.reason,
                 ) from None
             if exc.reasons & QUOTA_REASONS:
-                raise BudgetExhausted(f"YouTube quota exceeded ({exc.reason}); deferring the rest") from None
+                message = f"YouTube quota exceeded ({exc.reason}); deferring the rest"
+                # Google resets the daily quota at midnight Pacific time: the platform's other shards defer until then.
+                self.budget.block(QUOTA, quota_reset(datetime.now(UTC)), message)
+                raise BudgetExhausted(message) from None
             raise
 
     def extract(
@@ -104,7 +109,7 @@ class YouTubeSource:
                     for video_id in self._uploads(playlist_id, cutoff, by_channel[channel_id]):
                         videos[video_id] = channel_id
                 except FatalApiError as exc:
-                    if isinstance(exc, PlatformUnavailable):
+                    if isinstance(exc, CredentialsRejected):
                         raise
                     status = "not_found" if exc.status == 404 else "api_error"
                     result.outcomes[by_channel[channel_id]] = Outcome(status, str(exc))
@@ -119,6 +124,9 @@ class YouTubeSource:
             for channel_id in list(pending):
                 result.outcomes[by_channel[channel_id]] = Outcome("ok")
                 del pending[channel_id]
+        except CredentialsRejected as exc:
+            result.mark((by_channel[channel_id] for channel_id in pending), "token_expired", str(exc))
+            log.error("credentials refused", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
         except BudgetExhausted as exc:
             result.mark((by_channel[channel_id] for channel_id in pending), "deferred", str(exc))
             log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
@@ -180,6 +188,12 @@ class YouTubeSource:
                     if channel_id in pending:
                         result.outcomes[by_channel[channel_id]] = Outcome("api_error", str(exc))
                         del pending[channel_id]
+
+
+def quota_reset(now: datetime) -> datetime:
+    """When YouTube's daily quota next resets: midnight in America/Los_Angeles, as an aware UTC time."""
+    pacific = now.astimezone(PACIFIC)
+    return datetime.combine(pacific.date() + timedelta(days=1), time.min, PACIFIC).astimezone(UTC)
 
 
 def _parse_time(value: str) -> datetime:

@@ -1,8 +1,8 @@
 -- A post's cumulative counters for a snapshot day; a rerun of the day replaces them.
 INSERT INTO fact_post_metrics_daily (platform, platform_post_id, snapshot_date, account_key, captured_at,
-                                     likes, comments, shares, views, saves, quotes)
+                                     likes, comments, shares, views, saves, quotes, unavailable_metrics)
 SELECT platform, platform_post_id, snapshot_date, account_key, captured_at,
-       likes, comments, shares, views, saves, quotes
+       likes, comments, shares, views, saves, quotes, unavailable_metrics
 FROM stg_post_metrics
 ON CONFLICT (platform, platform_post_id, snapshot_date) DO UPDATE SET
     account_key = excluded.account_key,
@@ -12,4 +12,5 @@ ON CONFLICT (platform, platform_post_id, snapshot_date) DO UPDATE SET
     shares      = excluded.shares,
     views       = excluded.views,
     saves       = excluded.saves,
-    quotes      = excluded.quotes;
+    quotes      = excluded.quotes,
+    unavailable_metrics = excluded.unavailable_metrics;

@@ -9,5 +9,6 @@ CREATE TEMPORARY TABLE stg_post_metrics (
     shares            BIGINT,
     views             BIGINT,
     saves             BIGINT,
-    quotes            BIGINT
+    quotes            BIGINT,
+    unavailable_metrics VARCHAR
 );

@@ -42,7 +42,8 @@ def post(pid: str, key: str, published_on: date) -> dict:
 
 def metric(pid: str, key: str, day: date, likes, comments, views) -> dict:
     return {"platform": "youtube", "platform_post_id": pid, "snapshot_date": day, "account_key": key, "captured_at": datetime(2026, 11, 3),
-            "likes": likes, "comments": comments, "shares": None, "views": views, "saves": None, "quotes": None}
+            "likes": likes, "comments": comments, "shares": None, "views": views, "saves": None, "quotes": None,
+            "unavailable_metrics": None}
 
 
 @pytest.fixture

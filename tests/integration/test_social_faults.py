@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from etl.budget import clear_limits
+from etl.http import CredentialsRejected
 from etl.pipeline import extract_shard, load_shard, open_warehouse, parse_validate_shard, plan_shards, sync_registry
 from etl.runtime import RunContext
 from etl.sandbox.server import SandboxServer
@@ -138,16 +140,21 @@ def test_bursts_truncation_slowness_and_a_post_deleted_between_pages(world, plat
 def test_an_expired_token_is_in_the_ledger_and_names_the_connection(world, platform: str) -> None:
     sandbox, run = world
     sandbox.faults[f"{platform}.token_expired"] = True
-    run_platform(platform, run)
-    state = warehouse_state(platform)
     connection = {"x": "x_api", "instagram": "meta_graph", "facebook": "meta_graph", "tiktok": "tiktok_api"}[platform]
+    # The load commits the ledger, then fails the task naming the connection.
+    with pytest.raises(CredentialsRejected, match=rf"^{ACCOUNTS_PER_PLATFORM} of {ACCOUNTS_PER_PLATFORM} accounts recorded "
+                       rf"token_expired in etl_account_coverage \(the rest of the shard is loaded\): .*connection '{connection}'"):
+        run_platform(platform, run)
+    state = warehouse_state(platform)
     assert {s for s, _ in state["ledger"].values()} == {"token_expired"}
     assert all(f"connection '{connection}'" in m and KEY not in m for _, m in state["ledger"].values())
     assert state["posts"] == [] and state["accounts"] == 0
     # Stopped at the first refusal: one call, not one per account.
     assert sum(n for k, n in sandbox.stats["requests"].items() if k.startswith(platform)) == 1
-    # The token is renewed: the rerun collects the day.
+    # The token is renewed (here: the same secret accepted again, so the run's block is lifted as an operator would
+    # with `pantau limits --clear`): the rerun collects the day.
     sandbox.faults[f"{platform}.token_expired"] = None
+    clear_limits(open_warehouse(load_settings()), connection)
     run_platform(platform, run)
     state = warehouse_state(platform)
     assert {s for s, _ in state["ledger"].values()} <= {"ok", "private"}
@@ -198,3 +205,85 @@ def test_the_x_monthly_read_cap_counts_the_month_so_far_and_defers(world, monkey
     run_platform("x", next_day)
     state = warehouse_state("x")
     assert {s for s, _ in state["ledger"].values()} <= {"ok", "private"}
+
+
+def test_an_x_window_with_no_call_left_defers_the_rest_before_any_429(world) -> None:
+    sandbox, run = world
+    sandbox.x.rate_limit = 3  # requests per endpoint per 15-minute window
+    run_platform("x", run)
+    stats = sandbox.stats
+    # x-rate-limit-remaining fell to 0 on the third timeline call, with the reset 15 minutes away (past the
+    # client's max_wait): the source stopped there instead of spending a call on a certain 429.
+    assert stats["statuses"]["x.user_tweets"] == {"200": 3}
+    ledger = warehouse_state("x")["ledger"]
+    deferred = {k: m for k, (s, m) in ledger.items() if s == "deferred"}
+    assert deferred and {s for s, _ in ledger.values()} <= {"ok", "deferred", "private"}
+    assert all(m.startswith("x API window for user_tweets has no call left until ") and m.endswith(" UTC; deferring the rest")
+               for m in deferred.values())
+    # Every shard of the night (and the next one, until the reset) sees the window in the warehouse.
+    warehouse = open_warehouse(load_settings())
+    try:
+        window = warehouse.query("SELECT calls_remaining, status FROM etl_rate_limit WHERE connection = 'x_api' AND scope = 'user_tweets'")
+    finally:
+        warehouse.dispose()
+    assert [tuple(r) for r in window] == [(0, "deferred")]
+
+
+def test_a_field_a_newer_graph_version_dropped_is_null_with_its_reason_and_the_night_loads(world, monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox, run = world
+    monkeypatch.delenv("PANTAU_GRAPH_API_VERSION", raising=False)
+    sandbox.faults["facebook.removed_fields"] = ["shares"]
+    run_platform("facebook", run)
+    served = served_by(sandbox, "facebook")
+    state = warehouse_state("facebook")
+    assert served and sorted(state["posts"]) == sorted(served) and sorted(state["metrics"]) == sorted(served)
+    assert {s for s, _ in state["ledger"].values()} <= {"ok", "private"} and len(state["ledger"]) == ACCOUNTS_PER_PLATFORM
+    warehouse = open_warehouse(load_settings())
+    try:
+        snapshots = warehouse.query(
+            "SELECT shares, unavailable_metrics, likes IS NOT NULL FROM fact_post_metrics_daily WHERE platform = 'facebook' AND snapshot_date = :d",
+            {"d": DAY})
+    finally:
+        warehouse.dispose()
+    assert {tuple(r) for r in snapshots} == {(None, "shares=not served by Graph API v21.0", True)}
+    # Refused once per shard (one extraction = one run of GraphCalls), then never asked for again.
+    assert sandbox.stats["faults_served"]["facebook.removed_fields"] == len(plan_shards("facebook", run, load_settings()))
+
+
+def test_a_facebook_post_deleted_between_pages_is_flagged_deleted_the_next_day(world) -> None:
+    sandbox, run = world
+    sandbox.faults["facebook.delete_between_pages"] = 1
+    run_platform("facebook", run)
+    (raw,) = sandbox.graph.facebook.deleted
+    (gone,) = [p for p in warehouse_state("facebook")["posts"] if p.endswith(f"_{raw}")]  # served on page one, so loaded
+    next_day = RunContext.for_day(DAY + timedelta(days=1), run_id="manual__faults2", dag_id="social_metrics")
+    sandbox.set_clock(next_day.as_of)
+    run_platform("facebook", next_day)
+    warehouse = open_warehouse(load_settings())
+    try:
+        flagged = warehouse.query("SELECT platform_post_id, deleted_seen_on FROM dim_post WHERE platform = 'facebook' AND is_deleted")
+        still = warehouse.query("SELECT COUNT(*) FROM fact_post_metrics_daily WHERE platform_post_id = :p AND snapshot_date = :d",
+                                {"p": gone, "d": next_day.data_date})[0][0]
+    finally:
+        warehouse.dispose()
+    # published_posts no longer lists it; ?ids= fails for the batch, the one-id read says it does not exist: flagged, not removed.
+    assert (gone, DAY + timedelta(days=1)) in [tuple(r) for r in flagged]
+    assert still == 0
+    requests_seen = sandbox.stats["requests"]
+    assert requests_seen["facebook.post_lookup"] >= 1 and requests_seen["facebook.post"] >= 1
+    ledger = warehouse_state("facebook")["ledger"]
+    assert {s for s, _ in ledger.values()} <= {"ok", "private"}
+
+
+def test_a_meta_token_refused_on_facebook_stops_instagram_before_it_calls(world) -> None:
+    sandbox, run = world
+    sandbox.faults.update({"facebook.token_expired": True, "instagram.token_expired": True})  # one Meta token for both
+    with pytest.raises(CredentialsRejected):
+        run_platform("facebook", run)
+    with pytest.raises(CredentialsRejected, match="connection 'meta_graph'"):
+        run_platform("instagram", run)
+    requests = sandbox.stats["requests"]
+    assert sum(n for k, n in requests.items() if k.startswith("facebook")) == 1
+    assert sum(n for k, n in requests.items() if k.startswith("instagram")) == 0  # the block in etl_rate_limit stopped it
+    ledger = warehouse_state("instagram")["ledger"]
+    assert len(ledger) == ACCOUNTS_PER_PLATFORM and {s for s, _ in ledger.values()} == {"token_expired"}

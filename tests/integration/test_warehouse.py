@@ -23,11 +23,12 @@ def posts_frame(titles: dict[str, str]) -> pd.DataFrame:
     )
 
 
-def metrics_frame(likes: dict[str, int | None], day: date = DAY) -> pd.DataFrame:
+def metrics_frame(likes: dict[str, int | None], day: date = DAY, gaps: dict[str, str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {"platform": "youtube", "platform_post_id": pid, "snapshot_date": day, "account_key": "youtube:A:0",
-             "captured_at": datetime(2026, 11, 2, 18), "likes": n, "comments": 1, "shares": None, "views": 10, "saves": None, "quotes": None}
+             "captured_at": datetime(2026, 11, 2, 18), "likes": n, "comments": 1, "shares": None, "views": 10, "saves": None, "quotes": None,
+             "unavailable_metrics": (gaps or {}).get(pid)}
             for pid, n in likes.items()
         ]
     ).astype({"likes": "Int64", "shares": "Int64", "saves": "Int64", "quotes": "Int64"})
@@ -59,6 +60,18 @@ def test_merge_is_idempotent_and_updates_in_place(warehouse: Warehouse) -> None:
     ]
     likes = warehouse.query("SELECT platform_post_id, likes FROM fact_post_metrics_daily ORDER BY 1")
     assert [tuple(r) for r in likes] == [("p1", 9), ("p2", None)]  # hidden stays NULL, not 0
+
+
+def test_unavailable_metrics_round_trip_and_a_rerun_replaces_them(warehouse: Warehouse) -> None:
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "post_metrics", metrics_frame({"p1": None, "p2": 5}, gaps={"p1": "likes=hidden by the channel"}),
+                        "fact_post_metrics_daily")
+    rows = warehouse.query("SELECT platform_post_id, likes, unavailable_metrics FROM fact_post_metrics_daily ORDER BY 1")
+    assert [tuple(r) for r in rows] == [("p1", None, "likes=hidden by the channel"), ("p2", 5, None)]
+    with warehouse.transaction() as conn:  # the channel shows its likes again: the rerun of the day clears the reason
+        warehouse.merge(conn, "post_metrics", metrics_frame({"p1": 7}), "fact_post_metrics_daily")
+    rows = warehouse.query("SELECT platform_post_id, likes, unavailable_metrics FROM fact_post_metrics_daily ORDER BY 1")
+    assert [tuple(r) for r in rows] == [("p1", 7, None), ("p2", 5, None)]
 
 
 def test_deletion_is_a_flag_and_survives_rerunning_an_earlier_day(warehouse: Warehouse) -> None:

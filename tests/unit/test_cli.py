@@ -59,3 +59,33 @@ def test_run_collects_a_day_against_the_sandbox(tmp_path, monkeypatch: pytest.Mo
     warehouse.dispose()
     assert counts == {"fact_account_daily": 2, "etl_account_coverage": 2}
     assert served["youtube.channels"] == 1  # both channels in one 50-id call
+
+
+def test_limits_lists_the_blocks_and_lifts_them(tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from etl.budget import SharedBudget
+    from etl.pipeline import open_warehouse
+
+    monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("WAREHOUSE_URL", raising=False)
+    now = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
+    warehouse = open_warehouse()
+    budget = SharedBudget("x", 100, connection="x_api", warehouse=warehouse, run_id="r", clock=lambda: now)
+    budget.block("user_tweets", now + timedelta(days=3650), "X rate limit on user_tweets resets in 900s; deferring the rest")
+    budget.observe("users", remaining=12)
+    budget.close()
+    warehouse.dispose()
+    capsys.readouterr()  # the setup's own logs
+    assert main(["limits"]) == 0
+    assert capsys.readouterr().out == (
+        "x_api        user_tweets    blocked until 2036-11-18 18:00:00 UTC (deferred): "
+        "X rate limit on user_tweets resets in 900s; deferring the rest\n"
+        "x_api        users          open [calls_remaining=12]\n"
+    )
+    assert main(["limits", "--clear", "x_api"]) == 0
+    assert capsys.readouterr().out == (
+        "x_api: 1 block(s) lifted\n"
+        "x_api        user_tweets    open\n"
+        "x_api        users          open [calls_remaining=12]\n"
+    )

@@ -72,7 +72,7 @@ def test_instagram_pages_with_after_until_the_window_ends(tmp_path: Path) -> Non
     assert len(server.requests) == 2  # no third page: the walk reached posts older than the window
 
 
-@pytest.mark.parametrize(("code", "subcode"), [(4, None), (17, None), (32, None), (613, None), (100, 33)])
+@pytest.mark.parametrize(("code", "subcode"), [(4, None), (17, None), (32, None), (613, None), (80001, None)])
 def test_graph_throttling_codes_are_retried(tmp_path: Path, code: int, subcode: int | None) -> None:
     script = [(400, OK, graph_error(code, subcode)), (200, OK, json.dumps({"id": "104560000000001", "followers_count": 9})),
               (200, OK, json.dumps({"data": []}))]
@@ -82,6 +82,16 @@ def test_graph_throttling_codes_are_retried(tmp_path: Path, code: int, subcode: 
         landing.close()
     assert result.outcomes["facebook:A:0"].status == "ok"
     assert (result.api_calls, result.retries) == (3, 1)
+
+
+def test_a_page_meta_says_does_not_exist_is_not_found_at_once_not_retried(tmp_path: Path) -> None:
+    with ScriptedServer([(400, OK, graph_error(100, 33))]) as server:
+        source, landing = make(FacebookSource, server.url, tmp_path)
+        result = source.extract([AccountRef("facebook:A:0", "104560000000001")], as_of=AS_OF, repull_days=30)
+        landing.close()
+    assert (result.api_calls, result.retries) == (1, 0)
+    assert result.outcomes["facebook:A:0"].status == "not_found"
+    assert result.outcomes["facebook:A:0"].message.startswith("source=facebook page 104560000000001 not found: ")
 
 
 def test_graph_token_expired_stops_the_platform_and_names_the_connection(tmp_path: Path) -> None:

@@ -69,7 +69,8 @@ def test_facebook_page_and_published_posts() -> None:
     ]
     assert records(frames.frame("post_metrics"), ["platform_post_id", "likes", "comments", "shares"]) == [
         {"platform_post_id": "104560000000001_1122334455667788", "likes": 842, "comments": 57, "shares": 31},
-        {"platform_post_id": "104560000000001_1122334455660000", "likes": 3, "comments": 0, "shares": None},
+        # Graph leaves ``shares`` out when nobody shared: 0, not unknown.
+        {"platform_post_id": "104560000000001_1122334455660000", "likes": 3, "comments": 0, "shares": 0},
     ]
 
 

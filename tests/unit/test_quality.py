@@ -16,7 +16,7 @@ def metrics(rows: list[tuple]) -> pd.DataFrame:
     df["likes"] = df["likes"].astype("Int64")
     for column in ("comments", "shares", "views", "saves", "quotes"):
         df[column] = pd.array([1] * len(df), dtype="Int64")
-    return df.assign(platform="youtube", snapshot_date=date(2026, 11, 2), account_key="youtube:A:0", record="{}")
+    return df.assign(platform="youtube", snapshot_date=date(2026, 11, 2), account_key="youtube:A:0", record="{}", unavailable_metrics=None)
 
 
 def test_bad_rows_are_split_with_the_expectations_they_failed() -> None:

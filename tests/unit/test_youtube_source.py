@@ -6,12 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from etl.http import ApiClient
 from etl.landing import LandingWriter, read_landing
 from etl.sources.base import AccountRef, RateBudget, batched
-from etl.sources.youtube import PlatformUnavailable, YouTubeSource
+from etl.sources.youtube import YouTubeSource
 from tests.scripted_server import ScriptedServer
 
 AS_OF = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
@@ -107,18 +105,19 @@ def test_budget_spent_defers_remaining_accounts(tmp_path) -> None:
     assert {k: v.status for k, v in result.outcomes.items()} == {"youtube:A:0": "deferred", "youtube:B:0": "deferred"}
 
 
-def test_invalid_key_fails_the_platform_naming_the_connection(tmp_path) -> None:
+def test_an_invalid_key_stops_at_the_first_call_and_records_token_expired_naming_the_connection(tmp_path) -> None:
     body = json.dumps({"error": {"code": 400, "message": "API key not valid. Please pass a valid API key.",
                                  "errors": [{"reason": "badRequest"}], "status": "INVALID_ARGUMENT",
                                  "details": [{"reason": "API_KEY_INVALID"}]}})
+    second = "UCbbbbbbbbbbbbbbbbbbbbbb"
     with ScriptedServer([(400, {}, body)]) as server:
         source, landing = make_source(server.url, tmp_path)
-        source_error = None
-        with pytest.raises(PlatformUnavailable) as caught:
-            source.extract([AccountRef("youtube:A:0", CHANNEL)], as_of=AS_OF, repull_days=30)
+        result = source.extract([AccountRef("youtube:A:0", CHANNEL), AccountRef("youtube:B:0", second)], as_of=AS_OF, repull_days=30)
         landing.close()
-        source_error = str(caught.value)
-    assert source_error == (
+    assert len(server.requests) == 1
+    message = (
         "source=youtube status=400 reason=badRequest: YouTube refuses the credentials of connection 'youtube_api' "
         "(API_KEY_INVALID, INVALID_ARGUMENT, badRequest); check the API key"
     )
+    assert {k: (v.status, v.message) for k, v in result.outcomes.items()} == {
+        "youtube:A:0": ("token_expired", message), "youtube:B:0": ("token_expired", message)}
