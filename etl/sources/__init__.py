@@ -22,6 +22,8 @@ class PlatformSpec:
     secret_env: str
     daily_budget: int  # calls or quota units a night may spend, before the shard split
     make_source: Callable[..., Any]  # (client, base_url, secret, budget, landing) -> source with .extract(...)
+    #: The source checks for the secret itself, per account (TikTok: Display API accounts bring their own tokens).
+    secret_checked_by_source: bool = False
 
 
 #: Every platform with a source, in the order the DAG and the CLI run them.

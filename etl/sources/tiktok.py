@@ -119,6 +119,7 @@ class TikTokSource:
         self.base_url = base_url.rstrip("/")
         self.budget = budget
         self.landing = landing
+        self.token = token
         self.client.headers["Authorization"] = f"Bearer {token}"
         if display_tokens is None:
             display_tokens = resolve_secret_map(DISPLAY_CONN_ID, env=DISPLAY_TOKENS_ENV)
@@ -166,6 +167,11 @@ class TikTokSource:
     ) -> None:
         if not accounts:
             return
+        if not self.token:
+            raise ValueError(
+                f"source={PLATFORM}: no API key; set the password of Airflow connection '{CONN_ID}' or the environment "
+                f"variable TIKTOK_CLIENT_TOKEN ({len(accounts)} accounts have no Display API token in '{DISPLAY_CONN_ID}')"
+            )
         by_name = {a.platform_account_id: a.account_key for a in accounts}
         pending = dict(by_name)
         windows = query_windows(as_of, repull_days)
@@ -314,4 +320,5 @@ SPEC = PlatformSpec(
     secret_env="TIKTOK_CLIENT_TOKEN",
     daily_budget=1_000,  # the Research API's 1,000 requests a day; PANTAU_TIKTOK_BUDGET overrides
     make_source=TikTokSource,
+    secret_checked_by_source=True,  # accounts on the Display API need no client token
 )

@@ -30,6 +30,10 @@ def test_dagbag_imports_without_errors(dagbag) -> None:
     assert set(dagbag.dags) == EXPECTED_DAGS
 
 
+#: Tasks a retry cannot help: publish only counts the shards that failed, and fails the run if any did.
+NOT_RETRIED = {"social_metrics.publish"}
+
+
 def test_every_dag_has_owner_tags_and_retries(dagbag) -> None:
     for dag_id, dag in dagbag.dags.items():
         assert dag.default_args.get("owner") == "pantau-data-eng", dag_id
@@ -37,7 +41,10 @@ def test_every_dag_has_owner_tags_and_retries(dagbag) -> None:
         assert "pantau" in dag.tags, dag_id
         assert dag.doc_md, dag_id
         for task in dag.tasks:
-            assert task.retries >= 1, f"{dag_id}.{task.task_id}"
+            if f"{dag_id}.{task.task_id}" in NOT_RETRIED:
+                assert task.retries == 0, f"{dag_id}.{task.task_id}"
+            else:
+                assert task.retries >= 1, f"{dag_id}.{task.task_id}"
 
 
 def test_extract_tasks_use_the_platform_pool(dagbag) -> None:

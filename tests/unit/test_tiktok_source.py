@@ -209,3 +209,17 @@ def test_user_tokens_come_from_the_environment_outside_airflow(tmp_path: Path, m
     with pytest.raises(ValueError, match="TIKTOK_DISPLAY_TOKENS must be a JSON object") as raised:
         make(DEFAULT_BASE_URL, tmp_path)
     assert "act.not-json" not in str(raised.value)
+
+
+def test_without_a_client_token_display_accounts_are_read_and_research_accounts_name_the_setting(
+    sandbox: SandboxServer, tmp_path: Path
+) -> None:
+    research, display = public(sandbox, 2)
+    source, landing = make_display(sandbox.base_url, tmp_path, {display: f"display-{display}"}, token="")
+    result = source.extract([AccountRef(f"tiktok:{display}:0", display)], as_of=AS_OF, repull_days=30)
+    assert result.outcomes[f"tiktok:{display}:0"].status == "ok"
+    with pytest.raises(ValueError) as caught:
+        source.extract([AccountRef(f"tiktok:{research}:0", research)], as_of=AS_OF, repull_days=30)
+    landing.close()
+    assert str(caught.value) == ("source=tiktok: no API key; set the password of Airflow connection 'tiktok_api' or the environment "
+                                 "variable TIKTOK_CLIENT_TOKEN (1 accounts have no Display API token in 'tiktok_display')")
