@@ -151,7 +151,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                     f"or the environment variable {spec.secret_env}"
                 )
             path = landing_path(settings.landing_dir, platform, run.data_date, run.run_id, part)
-            with LandingWriter(path, source=platform) as landing:
+            with LandingWriter(path, source=platform) as landing, warehouse.kept_open():
                 client = ApiClient(
                     source=platform,
                     timeout=settings.http_timeout,

@@ -1,9 +1,10 @@
 -- API calls a night made per platform, against the fewest its batch and page sizes allow for what it collected.
--- The minimum counts every collected account (ledger status other than deferred / token_expired) and every post
--- snapshot loaded that day; it ignores retries, lookups of vanished posts and the page that finds the re-pull cutoff,
--- so made / minimum above 1 is the price of those. Sizes come from the sources' EndpointSpecs (bound parameters).
+-- The minimum counts every account asked about (ledger status other than deferred / token_expired), a walk of its
+-- posts only for accounts collected whole (ok: a protected, private or unknown account is answered by its first call),
+-- and every post snapshot loaded that day; it ignores retries, lookups of vanished posts and the page that finds the
+-- re-pull cutoff, so made / minimum above 1 is the price of those. Sizes come from the sources' EndpointSpecs (bound parameters).
 WITH collected AS (
-    SELECT c.snapshot_date AS day, c.platform, c.account_key
+    SELECT c.snapshot_date AS day, c.platform, c.account_key, c.status
     FROM etl_account_coverage c
     WHERE c.snapshot_date BETWEEN :first AND :last AND c.status NOT IN ('deferred', 'token_expired')
 ),
@@ -14,15 +15,17 @@ posts AS (
     GROUP BY snapshot_date, account_key
 ),
 per_account AS (
-    SELECT c.day, c.platform, c.account_key, COALESCE(p.posts, 0) AS posts
+    SELECT c.day, c.platform, c.account_key, c.status, COALESCE(p.posts, 0) AS posts
     FROM collected c LEFT JOIN posts p ON p.day = c.day AND p.account_key = c.account_key
 ),
 per_platform AS (
     SELECT day, platform, COUNT(*) AS accounts, SUM(posts) AS posts,
-           -- at least one page per account, even an account that posted nothing in the window
-           SUM(CEIL(CAST(GREATEST(posts, 1) AS DOUBLE PRECISION) / CASE platform
+           -- at least one page per account walked, even one that posted nothing in the window
+           SUM(CASE WHEN status = 'ok' THEN CEIL(CAST(GREATEST(posts, 1) AS DOUBLE PRECISION) / CASE platform
                WHEN 'youtube' THEN :youtube_page WHEN 'x' THEN :x_page WHEN 'instagram' THEN :instagram_page
-               WHEN 'facebook' THEN :facebook_page ELSE :tiktok_page END)) AS pages
+               WHEN 'facebook' THEN :facebook_page ELSE :tiktok_page END) ELSE 0 END) AS pages,
+           -- business_discovery answers an unknown or private account with its first (and only) call
+           SUM(CASE WHEN status = 'ok' THEN 0 ELSE 1 END) AS answered_at_once
     FROM per_account
     GROUP BY day, platform
 ),
@@ -35,7 +38,7 @@ minimum AS (
                -- users lookup by 100 ids, one timeline walk per account (tweets carry their metrics)
                WHEN 'x' THEN CEIL(CAST(accounts AS DOUBLE PRECISION) / :x_ids) + pages
                -- business_discovery: the first media page carries the account's counts
-               WHEN 'instagram' THEN pages
+               WHEN 'instagram' THEN pages + answered_at_once
                -- the page's own fields, then published_posts pages
                WHEN 'facebook' THEN accounts + pages
                -- user/info per account, video/query over 20 usernames at a time

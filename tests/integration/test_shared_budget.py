@@ -176,12 +176,12 @@ def test_api_calls_are_set_against_the_minimum_the_batch_sizes_allow(warehouse: 
     assert rows == {
         # channels ceil(2/50)=1 + uploads ceil(120/50)=3 and ceil(3/50)=1 + videos ceil(123/50)=3
         "youtube": (2, 123, 11, 8),
-        # users ceil(2/100)=1 + timelines ceil(250/100)=3 and the private account's one page
-        "x": (2, 250, 5, 5),
+        # users ceil(2/100)=1 + timeline ceil(250/100)=3; the protected account is answered by the users lookup
+        "x": (2, 250, 5, 4),
         # media pages of 25: ceil(26/25)=2
         "instagram": (1, 26, 2, 2),
-        # page fields for both pages + published_posts ceil(100/100)=1 and 1 for the page not found
-        "facebook": (2, 100, 4, 4),
+        # page fields for both pages + published_posts ceil(100/100)=1 (the page not found has no posts to walk)
+        "facebook": (2, 100, 4, 3),
         # user/info 1 + max(ceil(1/20), ceil(230/100)) = 3
         "tiktok": (1, 230, 6, 4),
     }
