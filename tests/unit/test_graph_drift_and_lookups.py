@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from etl.sandbox.server import Faults, SandboxServer
 from etl.sources.base import AccountRef, RateBudget
 from etl.sources.facebook import FacebookSource
 from etl.sources.graph import without_fields
+from tests.sandbox_registry import account, sandbox_with
 from tests.scripted_server import ScriptedServer
 
 AS_OF = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
@@ -183,13 +183,7 @@ def test_a_token_refused_during_the_lookups_is_recorded_for_the_pages_still_wait
 
 @pytest.fixture
 def sandbox(tmp_path: Path):
-    path = tmp_path / "accounts.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["account_key", "agency_code", "platform", "handle", "platform_account_id", "layer"])
-        writer.writerow(["facebook:A:0", "A", "facebook", "@agency_a", SANDBOX_PAGE, "0"])
-    with SandboxServer(path) as server:
-        server.set_clock(AS_OF)
+    with sandbox_with(tmp_path, [account("facebook", "A", SANDBOX_PAGE)], AS_OF) as server:
         yield server
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 import requests
 
 from etl.sandbox.server import SandboxServer
+from tests.sandbox_registry import account, sandbox_with
 
 NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 AUTH = {"Authorization": "Bearer sandbox-key"}
@@ -18,16 +18,9 @@ X_USER = "100000000000000001"
 
 @pytest.fixture
 def sandbox(tmp_path: Path):
-    path = tmp_path / "accounts.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["account_key", "agency_code", "platform", "handle", "platform_account_id", "layer"])
-        writer.writerow(["x:A:0", "A", "x", "@agency_a", X_USER, "0"])
-        writer.writerow(["instagram:A:0", "A", "instagram", "@agency_a", "17841400000000042", "0"])
-        writer.writerow(["facebook:A:0", "A", "facebook", "@agency_a", "100012345678901", "0"])
-        writer.writerow(["tiktok:A:0", "A", "tiktok", "@agency_a", "agency_a", "0"])
-    with SandboxServer(path) as server:
-        server.set_clock(NOW)
+    rows = [account("x", "A", X_USER), account("instagram", "A", "17841400000000042"),
+            account("facebook", "A", "100012345678901"), account("tiktok", "A", "agency_a")]
+    with sandbox_with(tmp_path, rows, NOW) as server:
         yield server
 
 

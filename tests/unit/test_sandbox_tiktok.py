@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 import requests
 
 from etl.sandbox.server import SandboxServer
+from tests.sandbox_registry import account, sandbox_with
 
 NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 FIELDS = {"fields": "id,create_time,video_description,like_count,comment_count,share_count,view_count"}
@@ -17,14 +17,7 @@ FIELDS = {"fields": "id,create_time,video_description,like_count,comment_count,s
 
 @pytest.fixture
 def sandbox(tmp_path: Path):
-    path = tmp_path / "accounts.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["account_key", "agency_code", "platform", "handle", "platform_account_id", "layer"])
-        writer.writerow(["tiktok:A:0", "A", "tiktok", "@agency_a", "agency_a", "0"])
-        writer.writerow(["tiktok:B:0", "B", "tiktok", "@agency_b", "agency_b", "0"])
-    with SandboxServer(path) as server:
-        server.set_clock(NOW)
+    with sandbox_with(tmp_path, [account("tiktok", "A", "agency_a"), account("tiktok", "B", "agency_b", "@agency_b")], NOW) as server:
         yield server
 
 

@@ -3,7 +3,6 @@ Display API accounts (per-user tokens, video/list paging, video/query by id), ou
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 from datetime import UTC, date, datetime, timedelta
@@ -17,6 +16,7 @@ from etl.parse import parse_landing
 from etl.sandbox.server import SandboxServer
 from etl.sources.base import AccountRef, RateBudget
 from etl.sources.tiktok import DEFAULT_BASE_URL, DISPLAY_CONN_ID, TikTokSource, query_windows
+from tests.sandbox_registry import account, sandbox_with
 from tests.scripted_server import ScriptedServer
 
 AS_OF = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
@@ -24,13 +24,7 @@ AS_OF = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
 
 @pytest.fixture
 def sandbox(tmp_path: Path):
-    accounts = tmp_path / "accounts.csv"
-    with accounts.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["account_key", "agency_code", "platform", "handle", "platform_account_id", "layer"])
-        writer.writerows([f"tiktok:A{n}:0", f"A{n}", "tiktok", f"@user_{n}", f"user_{n}", "0"] for n in range(25))
-    with SandboxServer(accounts) as server:
-        server.set_clock(AS_OF)
+    with sandbox_with(tmp_path, (account("tiktok", f"A{n}", f"user_{n}", f"@user_{n}") for n in range(25)), AS_OF) as server:
         yield server
 
 
