@@ -38,7 +38,7 @@ FRAME_COLUMNS: dict[str, list[str]] = {
     ],
     "posts": [
         "platform", "platform_post_id", "platform_account_id", "published_at", "published_on", "post_type",
-        "title", "text", "hashtags", "url", "parse_issue", "record",
+        "title", "text", "hashtags", "url", "referenced_post_id", "reference_kind", "parse_issue", "record",
     ],
     "post_metrics": [
         "platform", "platform_post_id", "snapshot_date", "captured_at", "likes", "comments", "shares",
@@ -46,6 +46,11 @@ FRAME_COLUMNS: dict[str, list[str]] = {
     ],
     "post_deletions": ["platform", "platform_post_id", "snapshot_date"],
 }
+#: What a post reposts, quotes or replies to (``reference_kind``), as the platform id of that post; None for an
+#: original post and wherever the platform does not say.
+REFERENCE_KINDS = ("repost", "quote", "reply")
+#: Text columns a parser may leave out of a row: NULL, never the float NaN pandas would fill in.
+OPTIONAL_TEXT_COLUMNS = ("unavailable_metrics", "referenced_post_id", "reference_kind")
 INT_COLUMNS = {"followers", "following", "total_posts", "total_views", "likes", "comments", "shares", "views", "saves", "quotes"}
 
 
@@ -108,9 +113,9 @@ class Frames:
         df = pd.DataFrame(self.rows[name], columns=FRAME_COLUMNS[name])
         for column in INT_COLUMNS.intersection(df.columns):
             df[column] = df[column].astype("Int64")
-        if "unavailable_metrics" in df.columns:
-            # A parser that gives no reasons leaves the key out: NULL, never the float NaN pandas fills in.
-            df["unavailable_metrics"] = df["unavailable_metrics"].astype(object).where(df["unavailable_metrics"].notna(), None)
+        for column in (c for c in OPTIONAL_TEXT_COLUMNS if c in df.columns):
+            # A parser that has nothing to say leaves the key out: NULL, never the float NaN pandas fills in.
+            df[column] = df[column].astype(object).where(df[column].notna(), None)
         return df
 
 
@@ -184,6 +189,7 @@ def parse_youtube(lines: Iterable[dict[str, Any]], snapshot_date: date, captured
                             "text": snippet.get("description"),
                             "hashtags": hashtags_of(snippet.get("title"), snippet.get("description")),
                             "url": f"https://www.youtube.com/watch?v={video_id}" if video_id else None,
+                            "referenced_post_id": None, "reference_kind": None,  # a video references no other post
                         },
                         {
                             "published_at": lambda s=snippet: to_utc(s.get("publishedAt"), "snippet.publishedAt"),

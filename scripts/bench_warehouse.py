@@ -36,6 +36,7 @@ def frames(start: int, stop: int, accounts: int, day: date) -> tuple[pd.DataFram
         "published_at": [datetime.combine(day - timedelta(days=int(d)), datetime.min.time()) for d in published_days],
         "published_on": [day - timedelta(days=int(d)) for d in published_days],
         "post_type": "video", "title": "t", "text": None, "hashtags": None, "url": None,
+        "referenced_post_id": None, "reference_kind": None,
     })
     metrics = pd.DataFrame({
         "platform": "youtube",

@@ -1,4 +1,4 @@
-"""A hand-made scenario: three agencies in two categories, four accounts, three days, one campaign.
+"""A hand-made scenario: three agencies in two categories, six accounts, three days, one campaign.
 
 The data and every expected value are written out in tests/integration/test_indicator_scenario.py.
 """
@@ -33,19 +33,21 @@ def build_scenario(warehouse: Warehouse) -> Warehouse:
         columns=["agency_code", "name", "category"],
     ).assign(short_name=None, parent_agency_code=None, region_code=None)
     accounts = pd.DataFrame(
-        [("yt:A0", "KEM-A", 0), ("yt:A1", "KEM-A", 1), ("yt:B0", "KEM-B", 0), ("yt:C0", "PROV-C", 0)],
-        columns=["account_key", "agency_code", "layer"],
-    ).assign(platform="youtube", handle=None, platform_account_id=lambda d: d["account_key"], active_from=date(2020, 1, 1),
-             active_to=None, is_sandbox=False)
+        [("yt:A0", "KEM-A", 0, "youtube"), ("yt:A1", "KEM-A", 1, "youtube"), ("x:A0", "KEM-A", 0, "x"), ("x:A1", "KEM-A", 1, "x"),
+         ("yt:B0", "KEM-B", 0, "youtube"), ("yt:C0", "PROV-C", 0, "youtube")],
+        columns=["account_key", "agency_code", "layer", "platform"],
+    ).assign(handle=None, platform_account_id=lambda d: d["account_key"], active_from=date(2020, 1, 1), active_to=None, is_sandbox=False)
+    platform_of = dict(zip(accounts["account_key"], accounts["platform"], strict=True))
     campaigns = pd.DataFrame([{"campaign_code": "CAMP", "name": "KTT ASEAN", "theme": None, "hashtags": "aseanmatters",
                                "keywords": "KTT ASEAN", "starts_on": D1, "ends_on": D3, "is_sandbox": False}])
     terms = pd.DataFrame([("CAMP", "hashtag", "aseanmatters"), ("CAMP", "keyword", "KTT ASEAN")], columns=["campaign_code", "term_kind", "term"])
-    followers = {"yt:A0": [1000, 1010, 1030], "yt:A1": [100, 100, 100], "yt:B0": [2000, 2000, 1990]}
+    followers = {"yt:A0": [1000, 1010, 1030], "yt:A1": [100, 100, 100], "x:A0": [500, 500, 500], "x:A1": [80, 80, 80],
+                 "yt:B0": [2000, 2000, 1990]}
     snapshots = pd.DataFrame(
         [{"account_key": k, "snapshot_date": d, "captured_at": captured(d), "followers": f, "following": None, "total_posts": None,
           "total_views": None} for k, values in followers.items() for d, f in zip((D1, D2, D3), values, strict=True)]
     ).astype({"followers": "Int64", "following": "Int64", "total_posts": "Int64", "total_views": "Int64"})
-    posts = pd.DataFrame(
+    videos = pd.DataFrame(
         [
             ("a1", "yt:A0", D1, 2, "aseanmatters", "KTT ASEAN di Jakarta"),
             ("a2", "yt:A0", D2, 10, None, "Layanan publik"),
@@ -54,9 +56,22 @@ def build_scenario(warehouse: Warehouse) -> Warehouse:
             ("b2", "yt:B0", D3, 8, None, "Liputan ktt asean hari ketiga"),
         ],
         columns=["platform_post_id", "account_key", "published_on", "hour", "hashtags", "title"],
-    )
-    posts = posts.assign(platform="youtube", published_at=[utc(d, h) for d, h in zip(posts["published_on"], posts["hour"], strict=True)],
-                         post_type="video", text=None, url=None).drop(columns=["hour"])
+    ).assign(post_type="video", text=None, referenced_post_id=None, reference_kind=None)
+    tweets = pd.DataFrame(  # no metric snapshots: only what they reference matters here
+        [
+            ("xa1", "x:A0", D1, 7, "Jadwal layanan publik pekan ini", None, None),
+            ("xa2", "x:A0", D1, 11, "Rapat koordinasi daerah", None, None),
+            ("xa3", "x:A0", D1, 15, "Pengumuman seleksi pegawai", None, None),
+            ("xl1", "x:A1", D2, 20, "RT @kema: Jadwal layanan publik pekan ini", "xa1", "repost"),
+            ("xl2", "x:A1", D3, 12, "Simak rapat kemarin lusa", "xa2", "quote"),
+            ("xl3", "x:A1", D1, 16, "Terima kasih infonya", "xa3", "reply"),
+        ],
+        columns=["platform_post_id", "account_key", "published_on", "hour", "text", "referenced_post_id", "reference_kind"],
+    ).assign(hashtags=None, title=None, post_type=lambda d: d["reference_kind"].fillna("post"))
+    posts = pd.concat([videos, tweets], ignore_index=True)
+    posts = posts.assign(platform=posts["account_key"].map(platform_of),
+                         published_at=[utc(d, h) for d, h in zip(posts["published_on"], posts["hour"], strict=True)],
+                         url=None).drop(columns=["hour"])
     counters = {
         "a1": {D1: (10, 2, 100), D2: (30, 4, 300), D3: (40, 5, 350)},
         "a2": {D2: (5, 0, 50), D3: (9, 1, 80)},
@@ -73,8 +88,8 @@ def build_scenario(warehouse: Warehouse) -> Warehouse:
     )
     metrics = metrics.astype({c: "Int64" for c in ["likes", "comments", "shares", "views", "saves", "quotes"]})
     coverage = pd.DataFrame(
-        [{"account_key": k, "snapshot_date": d, "platform": "youtube", "status": "api_error" if k == "yt:C0" else "ok", "message": None}
-         for k in ["yt:A0", "yt:A1", "yt:B0", "yt:C0"] for d in (D1, D2, D3)]
+        [{"account_key": k, "snapshot_date": d, "platform": platform_of[k], "status": "api_error" if k == "yt:C0" else "ok", "message": None}
+         for k in accounts["account_key"] for d in (D1, D2, D3)]
     )
     with warehouse.transaction() as conn:
         warehouse.merge(conn, "agencies", agencies, "dim_agency")

@@ -73,6 +73,7 @@ def parse_instagram(lines: Iterable[dict[str, Any]], snapshot_date: date, captur
                         "post_type": _IG_TYPES.get(media.get("media_product_type") or "") or _IG_MEDIA.get(media.get("media_type") or "", "post"),
                         "title": None, "text": media.get("caption"), "hashtags": hashtags_of(media.get("caption")),
                         "url": media.get("permalink"),
+                        "referenced_post_id": None, "reference_kind": None,  # the Graph API does not say what media reshares
                     },
                     {
                         "published_at": lambda m=media: graph_time(m.get("timestamp"), "media.timestamp"),
@@ -144,6 +145,7 @@ def _facebook_post(frames: Frames, post: dict[str, Any], snapshot_date: date, ca
                 "platform": "facebook", "platform_post_id": post_id, "platform_account_id": page_id, "post_type": "post",
                 "title": None, "text": post.get("message"), "hashtags": hashtags_of(post.get("message")),
                 "url": post.get("permalink_url"),
+                "referenced_post_id": None, "reference_kind": None,  # a shared post's parent_id is not asked for
             },
             {
                 "published_at": lambda p=post: graph_time(p.get("created_time"), "created_time"),

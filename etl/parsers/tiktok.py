@@ -96,6 +96,7 @@ def _video(frames: Frames, video: dict[str, Any], username: Any, display: bool, 
                 "platform": PLATFORM, "platform_post_id": video_id, "platform_account_id": username, "post_type": "video",
                 "title": video.get("title") if display else None, "text": video.get("video_description"), "hashtags": hashtags,
                 "url": f"https://www.tiktok.com/@{username}/video/{video_id}" if video_id and username else None,
+                "referenced_post_id": None, "reference_kind": None,  # the Research API does not say what a video stitches or duets
             },
             {
                 "published_at": lambda v=video: _epoch(v.get("create_time"), "create_time"),

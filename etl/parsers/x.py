@@ -4,6 +4,8 @@
 - ``user_tweets`` and ``tweets`` -> posts and post_metrics (public_metrics:
   like, reply, retweet, quote, bookmark, impression counts; an impression or
   bookmark count X did not send is NULL and named in ``unavailable_metrics``);
+  ``referenced_tweets`` says what a retweet, quote or reply refers to:
+  ``reference_kind`` (repost, quote, reply) and ``referenced_post_id``;
 - ``errors`` entries of a ``tweets`` lookup with ``resource_type: tweet``
   (deleted, withheld, suspended or protected author) -> post_deletions: the
   post is flagged, never a failed task.
@@ -19,17 +21,25 @@ from etl.parse import Frames, _row, to_count, to_utc, unavailable_metrics
 from etl.parsers import jakarta_day, naive_utc, ok_payloads
 
 PLATFORM = "x"
+#: X ``referenced_tweets`` types, in the order one is chosen when a tweet carries several (a quote that is
+#: also a reply is a quote), and the reference kind each becomes.
+REFERENCE_TYPES = {"retweeted": "repost", "quoted": "quote", "replied_to": "reply"}
+
+
+def _reference(tweet: dict[str, Any]) -> tuple[str | None, str | None]:
+    """(kind, referenced tweet id) of the reference that decides what the tweet is; (None, None) for an original."""
+    ids: dict[str, str | None] = {}
+    for ref in tweet.get("referenced_tweets") or []:
+        if isinstance(ref, dict) and ref.get("type") in REFERENCE_TYPES:
+            ids.setdefault(ref["type"], None if ref.get("id") is None else str(ref["id"]))
+    for x_type, kind in REFERENCE_TYPES.items():
+        if x_type in ids:
+            return kind, ids[x_type]
+    return None, None
 
 
 def _post_type(tweet: dict[str, Any]) -> str:
-    kinds = {r.get("type") for r in tweet.get("referenced_tweets") or [] if isinstance(r, dict)}
-    if "retweeted" in kinds:
-        return "repost"
-    if "quoted" in kinds:
-        return "quote"
-    if "replied_to" in kinds:
-        return "reply"
-    return "post"
+    return _reference(tweet)[0] or "post"
 
 
 def _hashtags(tweet: dict[str, Any]) -> str | None:
@@ -72,12 +82,14 @@ def parse_x(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: d
             for tweet in data:
                 tweet_id = tweet.get("id")
                 pm = tweet.get("public_metrics") or {}
+                kind, referenced = _reference(tweet)
                 frames.rows["posts"].append(
                     _row(
                         {
                             "platform": PLATFORM, "platform_post_id": tweet_id, "platform_account_id": tweet.get("author_id"),
                             "post_type": _post_type(tweet), "title": None, "text": tweet.get("text"), "hashtags": _hashtags(tweet),
                             "url": f"https://x.com/i/web/status/{tweet_id}" if tweet_id else None,
+                            "referenced_post_id": referenced, "reference_kind": kind,
                         },
                         {
                             "published_at": lambda t=tweet: to_utc(t.get("created_at"), "created_at"),

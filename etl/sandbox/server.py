@@ -76,6 +76,19 @@ def load_platform_accounts(accounts_csv: Path, platform: str) -> dict[str, str]:
     return accounts
 
 
+def load_platform_layers(accounts_csv: Path, platform: str) -> dict[str, tuple[str, int]]:
+    """Platform account id -> (agency code, layer) for the rows of ``platform``; rows without a readable layer are left out."""
+    layers: dict[str, tuple[str, int]] = {}
+    with Path(accounts_csv).open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if (row.get("platform") or "").strip().lower() != platform:
+                continue
+            account_id, agency, layer = ((row.get(c) or "").strip() for c in ("platform_account_id", "agency_code", "layer"))
+            if account_id and agency and layer.isdigit():
+                layers[account_id] = (agency, int(layer))
+    return layers
+
+
 FAULT_PLATFORMS = ("youtube", "x", "instagram", "facebook", "tiktok", "gdelt", "feeds")
 FAULT_SWITCHES = (
     "status_burst", "slow_seconds", "slow_count", "truncate_count", "hide_likes_ratio", "token_expired", "delete_between_pages",
@@ -296,14 +309,15 @@ class SandboxServer:
         from .tiktok_api import TikTokApi  # noqa: PLC0415
         from .x_api import XApi  # noqa: PLC0415
 
-        def universe(platform: str, private_ratio: float) -> SocialUniverse:
+        def universe(platform: str, private_ratio: float, **kw: Any) -> SocialUniverse:
             return SocialUniverse(
                 platform, load_platform_accounts(accounts_csv, platform), seed, campaign_hashtags=hashtags or list(DEFAULT_CAMPAIGN_HASHTAGS),
-                deleted_ratio=deleted_ratio, hide_likes_ratio=hide_likes_ratio, private_ratio=private_ratio,
+                deleted_ratio=deleted_ratio, hide_likes_ratio=hide_likes_ratio, private_ratio=private_ratio, **kw,
             )
 
         shared = {"tokens": {token}, "faults": self.faults, "clock": self.now, "count_fault": self._count_fault}
-        self.x = XApi(universe("x", 0.02), **shared)
+        # Only X serves reposts and quotes: its universe knows each account's agency and layer.
+        self.x = XApi(universe("x", 0.02, layers=load_platform_layers(accounts_csv, "x")), **shared)
         self.graph = GraphApi(universe("instagram", 0.0), universe("facebook", 0.02), **shared)
         self.tiktok = TikTokApi(universe("tiktok", 0.02), **shared)
         self.mount("/2", self.x)

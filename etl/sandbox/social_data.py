@@ -8,11 +8,17 @@ same universe, and a test can compute what the pipeline should have loaded.
 - An account publishes 0-3 posts per Jakarta day over ``history_days``.
 - A post's counters grow towards a final value (half-life 36 h) and never
   go down; some posts hide their like count (the API omits the field).
-- About ``deleted_ratio`` of posts disappear 72 h after publication.
+- About ``deleted_ratio`` of posts disappear 72 h after publication (and
+  the reposts of them with them).
 - About ``private_ratio`` of accounts are private (protected / age-gated):
   the API serves no posts for them.
 - Post ids encode (account tag, day, index) plus a check value, so a lookup
   by id needs no index of everything served so far.
+- When the universe knows the accounts' agencies and layers (``layers``),
+  about ``amplify_ratio`` of the posts of layer 1-3 accounts are reposts
+  (70%) or quotes (30%) of an official (layer-0) post of the same agency
+  published in the 48 hours before them (:meth:`SocialUniverse.reference`);
+  the volume of posts does not change, some posts just become echoes.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ JAKARTA = ZoneInfo("Asia/Jakarta")
 DAY_EPOCH = date(2000, 1, 1)
 FOLLOWER_ANCHOR = date(2024, 1, 1)
 DELETE_AFTER = timedelta(hours=72)
+AMPLIFY_WINDOW = timedelta(hours=48)
+REPOST_SHARE = 0.7  # of the echoes; the others are quotes
 HALF_LIFE_HOURS = 36.0
 _TOPICS = ("Layanan Publik", "Bantuan Sosial", "Infrastruktur", "Kesehatan", "Pendidikan", "UMKM", "Pariwisata", "Digitalisasi")
 _PLACES = ("Jakarta", "Surabaya", "Makassar", "Medan", "Denpasar", "Kupang", "Jayapura", "Pontianak")
@@ -55,6 +63,14 @@ class Post:
     deletable: bool
 
 
+@dataclass(frozen=True)
+class Reference:
+    """What an echo post refers to: ``kind`` is ``repost`` or ``quote``; ``post`` is the official post."""
+
+    kind: str
+    post: Post
+
+
 class SocialUniverse:
     """Accounts (platform id -> handle) of one platform and their posts."""
 
@@ -69,6 +85,8 @@ class SocialUniverse:
         hide_likes_ratio: float = 0.05,
         private_ratio: float = 0.0,
         history_days: int = 60,
+        layers: Mapping[str, tuple[str, int]] | None = None,
+        amplify_ratio: float = 0.3,
     ) -> None:
         self.platform = platform
         self.accounts = dict(accounts)
@@ -78,10 +96,18 @@ class SocialUniverse:
         self.hide_likes_ratio = hide_likes_ratio
         self.private_ratio = private_ratio
         self.history_days = history_days
+        #: account id -> (agency code, layer) of the registry; without it no post is an echo.
+        self.layers = {a: v for a, v in (layers or {}).items() if a in self.accounts}
+        self.amplify_ratio = amplify_ratio
+        self._officials: dict[str, list[str]] = {}
+        for account_id, (agency, layer) in sorted(self.layers.items()):
+            if layer == 0:
+                self._officials.setdefault(agency, []).append(account_id)
         self._by_tag: dict[int, list[str]] = {}
         for account_id in self.accounts:
             self._by_tag.setdefault(self._tag(account_id), []).append(account_id)
         self._day = lru_cache(maxsize=2**16)(self._compute_day)
+        self._reference = lru_cache(maxsize=2**16)(self._compute_reference)
 
     # ------------------------------------------------------------ accounts
     def knows(self, account_id: str) -> bool:
@@ -137,9 +163,12 @@ class SocialUniverse:
         posts.sort(key=lambda p: (p.published, p.post_id), reverse=True)
         return tuple(posts)
 
-    @staticmethod
-    def exists(post: Post, now: datetime) -> bool:
-        return post.published <= now and not (post.deletable and now - post.published > DELETE_AFTER)
+    def exists(self, post: Post, now: datetime) -> bool:
+        """Published and not deleted at ``now``; a repost goes when its original goes (as on X), a quote stays."""
+        if post.published > now or (post.deletable and now - post.published > DELETE_AFTER):
+            return False
+        reference = self.reference(post)
+        return reference is None or reference.kind != "repost" or self.exists(reference.post, now)
 
     def posts(self, account_id: str, now: datetime) -> list[Post]:
         """The account's existing posts at ``now``, newest first (empty for unknown accounts)."""
@@ -182,6 +211,38 @@ class SocialUniverse:
             "quotes": int(views * 0.0005 * _u(self.seed, "qr", pid)),
             "saves": int(views * 0.002 * _u(self.seed, "br", pid)),
         }
+
+    def reference(self, post: Post) -> Reference | None:
+        """The official post ``post`` reposts or quotes, or None when it is an original post.
+
+        Only posts of layer 1-3 accounts echo, only posts of the same agency's
+        public layer-0 accounts on this platform published in the 48 hours
+        before are echoed, and which one (if any) is a pure function of the
+        seed and the post id.
+        """
+        return self._reference(post)
+
+    def _compute_reference(self, post: Post) -> Reference | None:
+        agency, layer = self.layers.get(post.account_id, (None, 0))
+        if not layer or _u(self.seed, self.platform, "amp", post.post_id) >= self.amplify_ratio:
+            return None
+        since = post.published - AMPLIFY_WINDOW
+        candidates = sorted(
+            (
+                official
+                for account_id in self._officials.get(agency, ())
+                if not self.is_private(account_id)
+                for back in range((post.day - since.astimezone(JAKARTA).date()).days + 1)
+                for official in self._day(account_id, post.day - timedelta(days=back))
+                if since <= official.published < post.published
+            ),
+            key=lambda p: (p.published, p.post_id),
+        )
+        if not candidates:
+            return None
+        target = candidates[_h(self.seed, self.platform, "amp-target", post.post_id) % len(candidates)]
+        kind = "repost" if _u(self.seed, self.platform, "amp-kind", post.post_id) < REPOST_SHARE else "quote"
+        return Reference(kind, target)
 
     def is_campaign(self, post: Post) -> bool:
         return _u(self.seed, "camp", post.post_id) < 0.1

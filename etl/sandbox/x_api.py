@@ -11,6 +11,12 @@ Shapes follow the v2 documentation and real answers:
   ``Authorization Error`` in ``errors``.
 * ``GET /2/tweets?ids=`` (at most 100): missing tweets are ``errors``
   entries with ``resource_type: tweet`` next to ``data``.
+* A tweet of a layer 1-3 account may be a retweet or a quote of an official
+  tweet of the same agency (:meth:`SocialUniverse.reference`): ``referenced_tweets``
+  says which (``retweeted`` / ``quoted`` and the id). A retweet's text is
+  ``RT @handle: `` and the original's text (so it carries the original's
+  hashtags), and its public_metrics are X's for a retweet: the original's
+  retweet count, every other count 0.
 * Bearer token auth; 401 ``Unauthorized`` (problem JSON) for a bad token;
   every answer carries ``x-rate-limit-limit/-remaining/-reset`` and a 429
   carries no Retry-After, only ``x-rate-limit-reset`` (epoch seconds).
@@ -109,11 +115,14 @@ class XApi(MountedApi):
         return 404, {}, problem(404, "Not Found Error", f"no route {path}")
 
     # ---------------------------------------------------------------- users
+    def _username(self, account_id: str) -> str:
+        return self.universe.accounts[account_id] or f"user{account_id[-6:]}"
+
     def _user(self, account_id: str, now: datetime) -> dict[str, Any]:
         u = self.universe
         return {
             "id": account_id,
-            "username": u.accounts[account_id] or f"user{account_id[-6:]}",
+            "username": self._username(account_id),
             "name": f"{u.accounts[account_id] or account_id} (sandbox)",
             "protected": u.is_private(account_id),
             "verified": False,
@@ -147,21 +156,26 @@ class XApi(MountedApi):
 
     # --------------------------------------------------------------- tweets
     def _tweet(self, post: Post, now: datetime) -> dict[str, Any]:
-        m = self.universe.metrics(post, now, hide_likes_ratio=self.hide_likes_ratio())
-        text = self.universe.text(post)
-        tags = re.findall(r"#(\w+)", text)
-        start = 0
-        hashtags = []
-        for tag in tags:
-            at = text.index("#" + tag, start)
-            hashtags.append({"start": at, "end": at + len(tag) + 1, "tag": tag})
-            start = at + 1
-        metrics = {
-            "retweet_count": m["shares"], "reply_count": m["comments"], "quote_count": m["quotes"],
-            "bookmark_count": m["saves"], "impression_count": m["views"],
-        }
-        if m["likes"] is not None:
-            metrics["like_count"] = m["likes"]
+        reference = self.universe.reference(post)
+        retweeted = reference.post if reference is not None and reference.kind == "repost" else None
+        entities: dict[str, Any] = {}
+        if retweeted is None:
+            text = self.universe.text(post)
+            m = self.universe.metrics(post, now, hide_likes_ratio=self.hide_likes_ratio())
+            metrics = {
+                "retweet_count": m["shares"], "reply_count": m["comments"], "quote_count": m["quotes"],
+                "bookmark_count": m["saves"], "impression_count": m["views"],
+            }
+            if m["likes"] is not None:
+                metrics["like_count"] = m["likes"]
+        else:
+            # A retweet is the original's text behind "RT @handle: "; X counts only the original's retweets on it.
+            mention = self._username(retweeted.account_id)
+            text = f"RT @{mention}: {self.universe.text(retweeted)}"
+            entities["mentions"] = [{"start": 3, "end": 4 + len(mention), "username": mention, "id": retweeted.account_id}]
+            metrics = {"retweet_count": self.universe.metrics(retweeted, now)["shares"], "reply_count": 0, "like_count": 0,
+                       "quote_count": 0, "bookmark_count": 0, "impression_count": 0}
+        entities["hashtags"] = _hashtag_entities(text)
         tweet: dict[str, Any] = {
             "id": self.shaped(post.post_id),
             "author_id": post.account_id,
@@ -170,8 +184,11 @@ class XApi(MountedApi):
             "lang": "in",
             "edit_history_tweet_ids": [post.post_id],
             "public_metrics": metrics,
-            "entities": {"hashtags": hashtags},
+            "entities": entities,
         }
+        if reference is not None:
+            x_type = "retweeted" if reference.kind == "repost" else "quoted"
+            tweet["referenced_tweets"] = [{"type": x_type, "id": reference.post.post_id}]
         return tweet
 
     def _timeline(self, account_id: str, query: dict[str, list[str]], now: datetime) -> Answer:
@@ -229,6 +246,16 @@ class XApi(MountedApi):
             else:
                 data.append(self._tweet(post, now))
         return 200, self._limits(), _partial(data, errors)
+
+
+def _hashtag_entities(text: str) -> list[dict[str, Any]]:
+    """X's ``entities.hashtags``: each hashtag of ``text`` with its offsets."""
+    hashtags, start = [], 0
+    for tag in re.findall(r"#(\w+)", text):
+        at = text.index("#" + tag, start)
+        hashtags.append({"start": at, "end": at + len(tag) + 1, "tag": tag})
+        start = at + 1
+    return hashtags
 
 
 def _time(value: str | None) -> datetime | None:

@@ -41,7 +41,7 @@ def test_report_files(report: Path) -> None:
     html = report.read_text(encoding="utf-8")
     assert re.findall(r'(?:src|href)="https?://', html) == []  # nothing to fetch: opens offline
     board = (report.parent / "daily_leaderboard.csv").read_text(encoding="utf-8").splitlines()
-    assert board[1].startswith("2026-09-07,kementerian,KEM-A,Kementerian A,0,0,1030,20,16,80,15.53")
+    assert board[1].startswith("2026-09-07,kementerian,KEM-A,Kementerian A,0,0,1530,20,16,80,10.4575")
 
 
 def run_chromium(args: list[str], tmp_path: Path) -> subprocess.CompletedProcess[str]:

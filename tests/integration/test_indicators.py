@@ -37,7 +37,8 @@ def account_snapshot(key: str, day: date, followers: int) -> dict:
 
 def post(pid: str, key: str, published_on: date) -> dict:
     return {"platform": "youtube", "platform_post_id": pid, "account_key": key, "published_at": datetime.combine(published_on, datetime.min.time()),
-            "published_on": published_on, "post_type": "video", "title": pid, "text": None, "hashtags": None, "url": None}
+            "published_on": published_on, "post_type": "video", "title": pid, "text": None, "hashtags": None, "url": None,
+            "referenced_post_id": None, "reference_kind": None}
 
 
 def metric(pid: str, key: str, day: date, likes, comments, views) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,7 +18,8 @@ def posts_frame(titles: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {"platform": "youtube", "platform_post_id": pid, "account_key": "youtube:A:0", "published_at": datetime(2026, 11, 1, 3),
-             "published_on": date(2026, 11, 1), "post_type": "video", "title": title, "text": None, "hashtags": None, "url": None}
+             "published_on": date(2026, 11, 1), "post_type": "video", "title": title, "text": None, "hashtags": None, "url": None,
+             "referenced_post_id": None, "reference_kind": None}
             for pid, title in titles.items()
         ]
     )
@@ -72,6 +74,22 @@ def test_unavailable_metrics_round_trip_and_a_rerun_replaces_them(warehouse: War
         warehouse.merge(conn, "post_metrics", metrics_frame({"p1": 7}), "fact_post_metrics_daily")
     rows = warehouse.query("SELECT platform_post_id, likes, unavailable_metrics FROM fact_post_metrics_daily ORDER BY 1")
     assert [tuple(r) for r in rows] == [("p1", 7, None), ("p2", 5, None)]
+
+
+def test_post_references_round_trip_and_a_rerun_replaces_them(warehouse: Warehouse, tmp_path: Path) -> None:
+    frame = posts_frame({"p1": "RT @a: one", "p2": "two"})
+    frame.loc[0, ["referenced_post_id", "reference_kind"]] = ["p0", "repost"]
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", frame, "dim_post", {"snapshot_date": DAY})
+    rows = warehouse.query("SELECT platform_post_id, referenced_post_id, reference_kind FROM dim_post ORDER BY 1")
+    assert [tuple(r) for r in rows] == [("p1", "p0", "repost"), ("p2", None, None)]
+    # A shard's frames go through parquet: columns without a single reference come back all None and still load.
+    plain = tmp_path / "posts.parquet"
+    posts_frame({"p1": "one, edited"}).to_parquet(plain, index=False)
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", pd.read_parquet(plain), "dim_post", {"snapshot_date": DAY})
+    rows = warehouse.query("SELECT platform_post_id, referenced_post_id, reference_kind FROM dim_post ORDER BY 1")
+    assert [tuple(r) for r in rows] == [("p1", None, None), ("p2", None, None)]
 
 
 def test_deletion_is_a_flag_and_survives_rerunning_an_earlier_day(warehouse: Warehouse) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -50,6 +51,35 @@ def test_timeline_tweets_become_posts_and_metrics() -> None:
         "platform_post_id": "1859123456789012345", "likes": 230, "comments": 7, "shares": 41, "views": 15890, "saves": 5, "quotes": 3,
     }
     assert frames.frame("post_deletions").empty  # a timeline says nothing about tweets it does not list
+
+
+def test_referenced_tweets_say_what_a_tweet_reposts_quotes_or_replies_to() -> None:
+    frames = parse_x([line("user_tweets", "user_tweets_references.json")], DAY, AS_OF)
+    posts = frames.frame("posts")
+    assert records(posts, ["platform_post_id", "post_type", "reference_kind", "referenced_post_id", "hashtags"]) == [
+        # a retweet carries the original's hashtags in its "RT @komdigi: ..." text
+        {"platform_post_id": "1859234567890123456", "post_type": "repost", "reference_kind": "repost",
+         "referenced_post_id": "1859123456789012345", "hashtags": "aseanmatters|komdigi"},
+        # replied_to and quoted: a quote, whatever the order X lists them in
+        {"platform_post_id": "1859200000000000002", "post_type": "quote", "reference_kind": "quote",
+         "referenced_post_id": "1859123456789012345", "hashtags": None},
+        {"platform_post_id": "1859200000000000001", "post_type": "reply", "reference_kind": "reply",
+         "referenced_post_id": "1859111111111111111", "hashtags": None},
+        {"platform_post_id": "1859190000000000000", "post_type": "post", "reference_kind": None,
+         "referenced_post_id": None, "hashtags": None},
+    ]
+    assert posts["referenced_post_id"].tolist()[-1] is None  # NULL, not NaN
+    assert posts["parse_issue"].isna().all()
+
+
+def test_a_tweet_referencing_both_a_retweet_and_a_quote_is_a_repost() -> None:
+    tweet = {"id": "1", "author_id": "2", "created_at": "2026-11-20T03:00:00.000Z", "text": "RT @a: b",
+             "referenced_tweets": [{"type": "quoted", "id": "10"}, {"type": "replied_to", "id": "11"}, {"type": "retweeted", "id": 12}],
+             "public_metrics": {}}
+    frames = parse_x([{"endpoint": "tweets", "status": 200, "url": "", "body": json.dumps({"data": [tweet]})}], DAY, AS_OF)
+    assert records(frames.frame("posts"), ["post_type", "reference_kind", "referenced_post_id"]) == [
+        {"post_type": "repost", "reference_kind": "repost", "referenced_post_id": "12"},  # ids are strings, even if sent as numbers
+    ]
 
 
 def test_lookup_errors_flag_deleted_tweets_and_missing_likes_stay_null() -> None:

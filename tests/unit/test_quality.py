@@ -47,3 +47,19 @@ def test_a_mostly_bad_batch_fails_naming_suite_and_expectations() -> None:
 def test_an_empty_frame_passes() -> None:
     checked = validate_frame("posts", pd.DataFrame(columns=["platform_post_id"]))
     assert checked.total == 0
+
+
+def test_a_post_names_what_it_references_exactly_when_it_says_it_references_something() -> None:
+    rows = [("p1", None, None), ("p2", "repost", "900"), ("p3", "quote", None), ("p4", None, "901"), ("p5", "like", "902"), ("p6", "reply", "")]
+    frame = pd.DataFrame(rows, columns=["platform_post_id", "reference_kind", "referenced_post_id"]).assign(
+        platform="x", account_key="x:A:1", platform_account_id="42", published_at=pd.Timestamp("2026-11-20 03:00"),
+        post_type="post", parse_issue=None, record="{}")
+    checked = validate_frame("posts", frame, max_bad_share=1.0)
+    assert checked.valid["platform_post_id"].tolist() == ["p1", "p2"]
+    reasons = dict(zip(checked.quarantined["platform_post_id"], checked.quarantined["failed_expectations"].map(json.loads), strict=True))
+    assert reasons == {
+        "p3": ["expect_column_values_to_not_be_null(referenced_post_id)"],  # a quote of nothing
+        "p4": ["expect_column_values_to_be_null(referenced_post_id)"],  # a reference without a kind
+        "p5": ["expect_column_values_to_be_in_set(reference_kind)"],
+        "p6": ["expect_column_value_lengths_to_be_between(referenced_post_id)"],
+    }

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 
+from etl.parsers.x import parse_x
 from etl.sandbox.server import SandboxServer
 from tests.sandbox_registry import account, sandbox_with
 
@@ -104,3 +105,78 @@ def test_the_universe_is_the_same_for_the_same_seed(sandbox: SandboxServer, tmp_
     with SandboxServer(tmp_path / "accounts.csv") as other:
         other.set_clock(NOW)
         assert timeline(other).json() == timeline(sandbox).json()
+
+
+X_OFFICIAL, X_LAYERS = "100000000000000010", {1: "100000000000000011", 2: "100000000000000012", 3: "100000000000000013"}
+
+
+def x_tweets(server: SandboxServer, user: str) -> list[dict]:
+    """Every tweet of the 60-day window of ``user``, newest first, through the timeline's pages."""
+    tweets, token = [], None
+    while True:
+        query = {"max_results": "100", "start_time": "2026-09-22T18:00:00Z", **({"pagination_token": token} if token else {})}
+        body = requests.get(f"{server.base_url}/2/users/{user}/tweets", params=query, headers=AUTH, timeout=5).json()
+        tweets += body.get("data", [])
+        token = body["meta"].get("next_token")
+        if not token:
+            return tweets
+
+
+def test_x_layer_accounts_retweet_and_quote_their_agencys_official_tweets(tmp_path: Path) -> None:
+    rows = [account("x", "B", X_OFFICIAL, "@agency_b")]
+    rows += [[f"x:B:{layer}", "B", "x", f"@agency_b_l{layer}", user, str(layer)] for layer, user in X_LAYERS.items()]
+    rows += [account("x", "C", "100000000000000020", "@agency_c")]  # another agency: never echoed by B's layers
+    with sandbox_with(tmp_path, rows, NOW) as server:
+        official = {t["id"]: t for t in x_tweets(server, X_OFFICIAL)}
+        served = {user: x_tweets(server, user) for user in X_LAYERS.values()}
+        assert official and not any("referenced_tweets" in t for t in official.values())  # layer 0 only publishes originals
+        echoes = {"retweeted": 0, "quoted": 0}
+        layer_tweets = 0
+        for tweets in served.values():
+            for tweet in tweets:
+                layer_tweets += 1
+                if "referenced_tweets" not in tweet:
+                    continue
+                (ref,) = tweet["referenced_tweets"]
+                echoes[ref["type"]] += 1
+                if ref["id"] not in official:
+                    # A quote outlives its deleted original (a retweet does not); the window's first two days may echo a
+                    # tweet from before the window.
+                    assert ref["type"] == "quoted" or tweet["created_at"] < "2026-09-25T18:00:00.000Z"
+                    continue
+                original = official[ref["id"]]  # an official tweet of the same agency
+                published, echoed = (datetime.fromisoformat(t["created_at"].replace("Z", "+00:00")) for t in (original, tweet))
+                assert timedelta(0) < echoed - published <= timedelta(hours=48)
+                if ref["type"] == "retweeted":
+                    assert tweet["text"] == f"RT @agency_b: {original['text']}"
+                    assert [h["tag"] for h in tweet["entities"]["hashtags"]] == [h["tag"] for h in original["entities"]["hashtags"]]
+                    assert tweet["entities"]["mentions"] == [{"start": 3, "end": 12, "username": "agency_b", "id": X_OFFICIAL}]
+                    assert tweet["public_metrics"]["like_count"] == 0 and tweet["public_metrics"]["impression_count"] == 0
+                else:
+                    assert ref["type"] == "quoted" and not tweet["text"].startswith("RT @")
+        # Some, not all: about 30% of layer tweets echo, 70% of echoes are retweets (the seed decides which).
+        assert echoes["retweeted"] > echoes["quoted"] > 0 and sum(echoes.values()) < layer_tweets / 2
+        # The echo is what the parser reads as a repost or quote of the official tweet.
+        lines = [{"endpoint": "user_tweets", "status": 200, "url": "",
+                  "body": requests.get(f"{server.base_url}/2/users/{X_LAYERS[1]}/tweets", params={"max_results": "100"},
+                                       headers=AUTH, timeout=5).text}]
+        posts = parse_x(lines, NOW.date(), NOW).frame("posts")
+        echoed = posts[posts["reference_kind"].notna()]
+        assert len(echoed) and set(echoed["reference_kind"]) <= {"repost", "quote"} and set(echoed["referenced_post_id"]) <= set(official)
+        assert (posts["post_type"] == posts["reference_kind"].fillna("post")).all()
+        universe = server.x.universe
+    (tmp_path / "again").mkdir()
+    with sandbox_with(tmp_path / "again", rows, NOW) as again_server:  # the same seed serves the same echoes
+        assert {user: x_tweets(again_server, user) for user in X_LAYERS.values()} == served
+    # Echoes replace posts, they do not add any: the tweets of a universe that does not know the layers, less the
+    # retweets of originals deleted since (X removes a retweet with its original).
+    (tmp_path / "plain").mkdir()
+    with sandbox_with(tmp_path / "plain", [r[:5] + [""] for r in rows], NOW) as plain:
+        for user, tweets in served.items():
+            again = x_tweets(plain, user)
+            assert not any("referenced_tweets" in t for t in again)
+            kept = {t["id"] for t in tweets}
+            assert kept <= {t["id"] for t in again}
+            for gone in (t["id"] for t in again if t["id"] not in kept):
+                reference = universe.reference(plain.x.universe.post(gone, NOW))
+                assert reference.kind == "repost" and universe.post(reference.post.post_id, NOW) is None
