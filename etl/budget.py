@@ -58,7 +58,6 @@ class SharedBudget(RateBudget):
     warehouse: Warehouse | None = None
     run_id: str = ""
     shards: int = 1
-    reads_cap: int | None = None  # posts the run may read under the monthly cap (all shards together)
 
     def __post_init__(self) -> None:
         self._units_leased = 0
@@ -74,7 +73,7 @@ class SharedBudget(RateBudget):
                 "VALUES (:run_id, :platform, :units, 0, :reads_cap, 0, :now, :now) "
                 "ON CONFLICT (run_id, platform) DO UPDATE SET budget_units = excluded.budget_units, "
                 "reads_cap = excluded.reads_cap, updated_at = excluded.updated_at RETURNING spent_units",
-                {"run_id": self.run_id, "platform": self.platform, "units": self.limit, "reads_cap": self.reads_cap, "now": now},
+                {"run_id": self.run_id, "platform": self.platform, "units": self.limit, "reads_cap": self.reads_left, "now": now},
             )
         self._refresh_limits()
 
@@ -94,13 +93,13 @@ class SharedBudget(RateBudget):
         self.spent += units
 
     def reserve_reads(self, most: int) -> None:
-        if self.reads_cap is None or self._reads_leased >= most:
+        if self.reads_left is None or self._reads_leased >= most:
             return
         self._reads_leased += self._claim("posts_read", "reads_cap", max(most, LEASE_READS), most - self._reads_leased)
 
     def count_reads(self, posts: int) -> None:
         self.reads += posts
-        self._reads_leased = max(0, self._reads_leased - posts) if self.reads_cap is not None else 0
+        self._reads_leased = max(0, self._reads_leased - posts) if self.reads_left is not None else 0
 
     def _claim(self, used: str, cap: str, want: int, need: int) -> int:
         """Take ``want`` from the run's row, or what is left if that is at least ``need``; else defer."""
@@ -131,10 +130,6 @@ class SharedBudget(RateBudget):
                 )
             want = left
         raise BudgetExhausted(f"{self.platform} rate budget: could not claim a lease after 3 tries; deferring the rest")
-
-    @property
-    def remaining(self) -> int:
-        return self._units_leased
 
     # -- what the API said -----------------------------------------------------------------
 

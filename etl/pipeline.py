@@ -159,7 +159,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                     secrets=(endpoint.secret,),
                     on_response=landing.write,
                 )
-                reads_cap = None
+                reads_left = None
                 cap = settings.monthly_read_cap(platform)
                 if cap is not None:
                     # Posts read earlier this month = post snapshots loaded on earlier days of the month.
@@ -168,12 +168,12 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                         "AND snapshot_date >= :month_start AND snapshot_date < :day",
                         {"platform": platform, "month_start": run.data_date.replace(day=1), "day": run.data_date},
                     )[0]
-                    reads_cap = max(0, cap - int(read))
+                    reads_left = max(0, cap - int(read))
                 # One allowance for the night, claimed live by every shard of the platform (etl/budget.py).
                 budget = SharedBudget(
                     platform, settings.budget_for(platform, spec.daily_budget), connection=spec.conn_id,
                     credential=credential_fingerprint(endpoint.secret), max_wait=client.max_wait, sleep=client.sleep,
-                    warehouse=warehouse, run_id=run.run_id, shards=shards, reads_cap=reads_cap,
+                    warehouse=warehouse, run_id=run.run_id, shards=shards, reads_left=reads_left,
                 )
                 source = spec.make_source(client, endpoint.base_url, endpoint.secret or "", budget, landing)
                 try:
@@ -182,7 +182,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
                     )
                 finally:
                     budget.close()
-                refused = next((o.message for o in result.outcomes.values() if refuses_platform(o.status, o.message, spec.conn_id)), None)
+                refused = next((o.message for o in result.outcomes.values() if refuses_platform(asdict(o), spec.conn_id)), None)
                 if refused:
                     # The platform's other shards (and the other platform on a shared Meta token) stop before calling.
                     budget.refuse(refused)
@@ -349,23 +349,19 @@ def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | 
                     audit.message = f"{not_ok} of {len(coverage)} accounts not collected (see etl_account_coverage)"
             log.info("loaded", **run.log_extra(source=platform, shard=part, **loaded))
             conn_id = platform_spec(platform).conn_id
-            refused = coverage.loc[[refuses_platform(st, m, conn_id) for st, m in zip(coverage["status"], coverage["message"], strict=True)],
-                                   "message"]
-            if len(refused):
+            refused = [o["message"] for o in outcome["outcomes"].values() if refuses_platform(o, conn_id)]
+            if refused:
                 # What was read before the refusal and the ledger are committed; the task still fails, loudly and once.
-                raise credentials_refused(platform, len(refused), len(coverage), str(refused.iloc[0]))
+                raise credentials_refused(platform, len(refused), len(coverage), refused[0])
         return loaded
     finally:
         warehouse.dispose()
 
 
-def refuses_platform(status: str, message: str | None, conn_id: str) -> bool:
-    """A ledger outcome that means the platform's own connection was refused, not one account's token.
-
-    Every source names the refused connection in the message; a TikTok Display user token
-    (connection ``tiktok_display``, one account's owner) expiring is that account's problem only.
-    """
-    return status == "token_expired" and f"connection '{conn_id}'" in (message or "")
+def refuses_platform(outcome: dict[str, Any], conn_id: str) -> bool:
+    """An account outcome that means the platform's own connection was refused, not one account's token
+    (a TikTok Display user token, connection ``tiktok_display``, is one account owner's problem only)."""
+    return outcome["status"] == "token_expired" and outcome.get("connection") == conn_id
 
 
 def credentials_refused(platform: str, refused: int, accounts: int, message: str) -> CredentialsRejected:

@@ -244,6 +244,9 @@ class Outcome:
     #: private (protected, age- or country-gated: the platform serves nothing public)
     status: str
     message: str | None = None
+    #: For token_expired: the Airflow connection whose secret was refused (a TikTok Display user token names
+    #: ``tiktok_display``, not the platform's connection: only that account is affected).
+    connection: str | None = None
 
 
 @dataclass
@@ -255,10 +258,21 @@ class Extraction:
     retries: int = 0
     units: int = 0
 
-    def mark(self, account_keys: Iterable[str], status: str, message: str | None = None) -> None:
+    def mark(self, account_keys: Iterable[str], status: str, message: str | None = None, connection: str | None = None) -> None:
         """Give every account in ``account_keys`` the same outcome (budget spent, token refused...)."""
         for key in account_keys:
-            self.outcomes[key] = Outcome(status, message)
+            self.outcomes[key] = Outcome(status, message, connection)
+
+    def stop(self, reason: CredentialsRejected | BudgetExhausted, account_keys: Iterable[str], *, source: str, connection: str) -> None:
+        """The shard ended before these accounts: refused credentials make them ``token_expired`` (naming the
+        connection), a spent budget or a reached API limit ``deferred`` (taken first the next night)."""
+        keys = list(account_keys)
+        if isinstance(reason, CredentialsRejected):
+            self.mark(keys, "token_expired", str(reason), connection)
+            log.error("credentials refused", **{"source": source, "connection": connection, "accounts": len(keys)})
+        else:
+            self.mark(keys, "deferred", str(reason))
+            log.warning("budget spent", **{"source": source, "deferred_accounts": len(keys)})
 
     def record_usage(self, client: Any, budget: RateBudget) -> None:
         """Copy the calls, retries and budget units the shard spent, whatever way the extraction ended."""

@@ -86,12 +86,8 @@ class FacebookSource:
             # Until its deletion check is made a page is not done: a refused token or a spent budget in the lookups says so.
             pending = dict.fromkeys(collected[page_id] for _, page_id in missing)
             self._look_up(missing, collected, result)
-        except CredentialsRejected as exc:
-            result.mark(pending, "token_expired", str(exc))
-            log.error("token expired", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
-        except BudgetExhausted as exc:
-            result.mark(pending, "deferred", str(exc))
-            log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
+        except (CredentialsRejected, BudgetExhausted) as exc:
+            result.stop(exc, pending, source=PLATFORM, connection=CONN_ID)
         finally:
             result.record_usage(self.client, self.budget)
         return result

@@ -20,15 +20,11 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
-
 from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
 from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget
 from etl.sources.graph import CONN_ID, DEFAULT_BASE_URL, GraphCalls
-
-log = structlog.get_logger(__name__)
 
 PLATFORM = "instagram"
 MEDIA_FIELDS = "id,caption,timestamp,like_count,comments_count,media_type,media_product_type,permalink"
@@ -81,12 +77,8 @@ class InstagramSource:
                     status, message = self.calls.outcome_of(exc, f"username {account.handle}")
                     result.outcomes[account.account_key] = Outcome(status, message)
                 pending.pop(account.account_key)
-        except CredentialsRejected as exc:
-            result.mark(pending, "token_expired", str(exc))
-            log.error("token expired", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
-        except BudgetExhausted as exc:
-            result.mark(pending, "deferred", str(exc))
-            log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
+        except (CredentialsRejected, BudgetExhausted) as exc:
+            result.stop(exc, pending, source=PLATFORM, connection=CONN_ID)
         finally:
             result.record_usage(self.client, self.budget)
         return result

@@ -215,12 +215,8 @@ class TikTokSource:
                         result.outcomes[pending.pop(username)] = Outcome("api_error", str(exc))
             for username in list(pending):
                 result.outcomes[pending.pop(username)] = Outcome("ok")
-        except CredentialsRejected as exc:
-            result.mark((by_name[username] for username in pending), "token_expired", str(exc))
-            log.error("token refused", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
-        except BudgetExhausted as exc:
-            result.mark((by_name[username] for username in pending), "deferred", str(exc))
-            log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
+        except (CredentialsRejected, BudgetExhausted) as exc:
+            result.stop(exc, (by_name[username] for username in pending), source=PLATFORM, connection=CONN_ID)
 
     def _videos(self, endpoint: EndpointSpec, condition: dict[str, Any], start: date, end: date, **context: Any) -> set[str]:
         """Every page of one query (one window); the ids it returned."""
@@ -252,7 +248,7 @@ class TikTokSource:
             try:
                 self._display_account(username, key, as_of, since, [post for post, user in known if user == username])
             except DisplayTokenRefused as exc:
-                result.outcomes[key] = Outcome("token_expired", str(exc))
+                result.outcomes[key] = Outcome("token_expired", str(exc), DISPLAY_CONN_ID)
                 log.error("display token refused", **{"source": PLATFORM, "connection": DISPLAY_CONN_ID, "account": key})
             except (FatalApiError, RetriableApiError) as exc:
                 result.outcomes[key] = Outcome("api_error", str(exc))

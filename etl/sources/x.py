@@ -20,14 +20,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
-
 from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
 from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget, batched
-
-log = structlog.get_logger(__name__)
 
 PLATFORM = "x"
 CONN_ID = "x_api"
@@ -124,12 +120,8 @@ class XSource:
                             result.outcomes[pending.pop(user_id)] = Outcome("api_error", str(exc))
             for user_id in list(pending):
                 result.outcomes[pending.pop(user_id)] = Outcome("ok")
-        except CredentialsRejected as exc:
-            result.mark((by_user[user_id] for user_id in pending), "token_expired", str(exc))
-            log.error("token refused", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
-        except BudgetExhausted as exc:
-            result.mark((by_user[user_id] for user_id in pending), "deferred", str(exc))
-            log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
+        except (CredentialsRejected, BudgetExhausted) as exc:
+            result.stop(exc, (by_user[user_id] for user_id in pending), source=PLATFORM, connection=CONN_ID)
         finally:
             result.record_usage(self.client, self.budget)
         return result

@@ -14,14 +14,10 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources import PlatformSpec
 from etl.sources.base import QUOTA, AccountRef, EndpointSpec, Extraction, Outcome, PageTokenPaginator, RateBudget, batched, unique
-
-log = structlog.get_logger(__name__)
 
 PLATFORM = "youtube"
 CONN_ID = "youtube_api"
@@ -124,12 +120,8 @@ class YouTubeSource:
             for channel_id in list(pending):
                 result.outcomes[by_channel[channel_id]] = Outcome("ok")
                 del pending[channel_id]
-        except CredentialsRejected as exc:
-            result.mark((by_channel[channel_id] for channel_id in pending), "token_expired", str(exc))
-            log.error("credentials refused", **{"source": PLATFORM, "connection": CONN_ID, "accounts": len(pending)})
-        except BudgetExhausted as exc:
-            result.mark((by_channel[channel_id] for channel_id in pending), "deferred", str(exc))
-            log.warning("budget spent", **{"source": PLATFORM, "deferred_accounts": len(pending)})
+        except (CredentialsRejected, BudgetExhausted) as exc:
+            result.stop(exc, (by_channel[channel_id] for channel_id in pending), source=PLATFORM, connection=CONN_ID)
         finally:
             result.record_usage(self.client, self.budget)
         return result

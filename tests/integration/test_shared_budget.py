@@ -57,7 +57,7 @@ def test_a_lease_not_used_returns_to_the_run_at_close(warehouse: Warehouse) -> N
 
 
 def test_the_monthly_read_cap_is_shared_too(warehouse: Warehouse) -> None:
-    first, second = shard(warehouse, 100, reads_cap=150), shard(warehouse, 100, reads_cap=150)
+    first, second = shard(warehouse, 100, reads_left=150), shard(warehouse, 100, reads_left=150)
     first.reserve_reads(100)
     first.count_reads(100)
     assert budget_row(warehouse) == (100, 0, 150, 150)  # a 500-post lease does not fit: the 150 left are taken
