@@ -18,8 +18,8 @@ import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, TriggerRule, dag, get_current_context, task, task_group
 
 from etl.assets import OWNER, SOCIAL_TABLES, table_uri
+from etl.platforms import PLATFORMS
 
-PLATFORMS = ["youtube", "x", "instagram", "facebook", "tiktok"]
 TABLE_ASSETS = [Asset(table_uri(table)) for table in SOCIAL_TABLES]
 
 
@@ -47,10 +47,10 @@ def social_metrics() -> None:
         return plan_shards(platform, _run())
 
     loaded = []
-    for platform in PLATFORMS:
+    for platform in PLATFORMS.values():
 
-        @task_group(group_id=f"collect_{platform}")
-        def collect(shard: dict[str, Any], pool: str = f"{platform}_api") -> Any:
+        @task_group(group_id=f"collect_{platform.name}")
+        def collect(shard: dict[str, Any], pool: str = platform.pool) -> Any:
             @task(pool=pool)
             def extract(shard: dict[str, Any]) -> dict[str, Any]:
                 from etl.pipeline import extract_shard
@@ -78,7 +78,7 @@ def social_metrics() -> None:
 
             return load(parse_validate(extract(shard)))
 
-        shards = plan.override(task_id=f"plan_{platform}")(platform)
+        shards = plan.override(task_id=f"plan_{platform.name}")(platform.name)
         loaded.append((shards, collect.expand(shard=shards)))
 
     # No retries: it counts failed shards, and a retry cannot change the count.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -208,19 +208,3 @@ def clear_limits(warehouse: Warehouse, connection: str) -> int:
         ).fetchall()
     log.info("rate limit blocks lifted", **{"connection": connection, "scopes": [r[0] for r in lifted]})
     return len(lifted)
-
-
-def api_calls_vs_minimum(warehouse: Warehouse, first: date, last: date) -> list[dict[str, Any]]:
-    """Per day and platform: accounts and posts collected, API calls made, and the fewest the batch sizes allow."""
-    from etl.sources import facebook, instagram, tiktok, x, youtube  # noqa: PLC0415 - sizes live in the sources' specs
-    from etl.warehouse import sql_file  # noqa: PLC0415
-
-    sizes = {
-        "youtube_ids": youtube.VIDEOS.batch_size, "youtube_page": youtube.UPLOADS.page_size,
-        "x_ids": x.USERS.batch_size, "x_page": x.TIMELINE.page_size,
-        "instagram_page": instagram.DISCOVERY.page_size, "facebook_page": facebook.POSTS.page_size,
-        "tiktok_users": tiktok.USERNAMES_PER_QUERY, "tiktok_page": tiktok.VIDEO_QUERY.page_size,
-    }
-    rows = warehouse.query(sql_file("reports/api_calls_vs_minimum"), {"first": first, "last": last, **sizes})
-    keys = ("day", "platform", "accounts", "posts", "calls_made", "minimum_calls")
-    return [dict(zip(keys, row, strict=True)) for row in rows]

@@ -21,8 +21,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from tqdm import tqdm
 
+from etl.platforms import PLATFORMS
 from etl.runtime import RunContext
-from etl.sources import BUILT_PLATFORMS
 
 
 def _days(first: date, last: date | None) -> list[date]:
@@ -39,14 +39,14 @@ def _run_id(command: str) -> str:
 def configured_platforms() -> list[str]:
     """Platforms whose secret is set (Airflow connection or environment): what a bare ``pantau run`` collects."""
     from etl.connections import resolve_endpoint  # noqa: PLC0415
-    from etl.sources import platform_spec  # noqa: PLC0415
 
     found = []
-    for platform in BUILT_PLATFORMS:
-        spec = platform_spec(platform)
-        endpoint = resolve_endpoint(spec.conn_id, default_base_url=spec.default_base_url, base_env=spec.base_env, secret_env=spec.secret_env)
+    for platform in PLATFORMS.values():
+        endpoint = resolve_endpoint(
+            platform.conn_id, default_base_url=platform.default_base_url, base_env=platform.base_env, secret_env=platform.secret_env
+        )
         if endpoint.secret:
-            found.append(platform)
+            found.append(platform.name)
     # With nothing configured, YouTube's run fails with the message that names the missing key.
     return found or ["youtube"]
 
@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cmd.add_argument("--to", type=date.fromisoformat, help="last day, inclusive (default: --date)")
         if name == "run":
             cmd.add_argument(
-                "--platform", action="append", choices=list(BUILT_PLATFORMS),
+                "--platform", action="append", choices=list(PLATFORMS),
                 help="platforms to collect (default: every platform whose credentials are set; YouTube if none is)",
             )
     args = parser.parse_args(argv)

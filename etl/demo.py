@@ -88,7 +88,7 @@ def main() -> int:
         quarantined = counts["etl_quarantine"]
         print(f"\nRows quarantined: {quarantined:,}")
         print("API calls made: " + ", ".join(f"{k} {v:,}" for k, v in sorted(calls.items())) + f" (total {sum(calls.values()):,})")
-        from etl.budget import api_calls_vs_minimum  # noqa: PLC0415
+        from etl.platforms.usage import api_calls_vs_minimum  # noqa: PLC0415
 
         totals: dict[str, list[int]] = {}
         for row in api_calls_vs_minimum(warehouse, days[0], days[-1]):

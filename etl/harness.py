@@ -27,9 +27,6 @@ from etl.settings import PROJECT_ROOT
 
 SANDBOX_KEY = "sandbox-key"
 SANDBOX_IG_USER_ID = "17841400000000001"
-#: One Airflow pool per platform (the DAG's extract tasks use ``<platform>_api``): its slots cap how many
-#: shards call a platform at once, so the mapped tasks share the platform's rate limit instead of racing for it.
-PLATFORM_POOLS = {"youtube_api": 4, "x_api": 2, "instagram_api": 2, "facebook_api": 2, "tiktok_api": 2}
 #: The nightly schedule, as (DAG id, hour, minute) in Jakarta time the morning after the measured day.
 NIGHTLY = [("registry_sync", 0, 30), ("social_metrics", 1, 0), ("news_mentions", 0, 30), ("agency_indicators", 3, 0)]
 
@@ -57,7 +54,11 @@ def prepare_airflow_db() -> None:
     from airflow.utils.db import upgradedb  # noqa: PLC0415
 
     upgradedb()
-    for pool, slots in PLATFORM_POOLS.items():
+    from etl.platforms import platform_pools  # noqa: PLC0415
+
+    # One pool per platform (the DAG's extract tasks use it): its slots cap how many shards call a platform at
+    # once, so the mapped tasks share the platform's rate limit instead of racing for it.
+    for pool, slots in platform_pools().items():
         Pool.create_or_update_pool(pool, slots=slots, description=f"{pool} rate budget", include_deferred=False)
 
 

@@ -8,6 +8,8 @@ staging files, never through XCom.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, timedelta
 from pathlib import Path
@@ -16,17 +18,17 @@ from typing import Any
 import pandas as pd
 import structlog
 
-from etl import parse
 from etl.budget import SharedBudget, credential_fingerprint
-from etl.connections import resolve_endpoint, warehouse_url
+from etl.connections import Endpoint, resolve_endpoint, warehouse_url
 from etl.http import ApiClient, CredentialsRejected
 from etl.landing import LandingWriter, landing_path, safe_name
+from etl.platforms import Platform, get_platform, parse_landing
 from etl.quality import QualityGateFailed, validate_or_hold
 from etl.registry import read_registry
 from etl.runtime import RunContext, TaskAudit, audited
 from etl.settings import Settings, load_settings
-from etl.sources import platform_spec
-from etl.sources.base import AccountRef
+from etl.sources.base import AccountRef, Extraction
+from etl.sources.frames import iter_frames
 from etl.warehouse import Warehouse
 
 log = structlog.get_logger(__name__)
@@ -80,6 +82,31 @@ def sync_registry(run: RunContext, settings: Settings | None = None) -> dict[str
 
 
 # -- social_metrics ------------------------------------------------------------------------
+#
+# Each step reads as the DAG does: plan the shards; for one shard, extract (plan its accounts, read the posts
+# already known, open the night's budget, call the platform, write the outcomes), parse and validate, load.
+# The audit row in etl_run is written by ``_step`` around each of them.
+
+
+@contextmanager
+def _step(settings: Settings, run: RunContext, task_id: str, platform: str, shard: int) -> Iterator[tuple[Warehouse, TaskAudit]]:
+    """The warehouse and the ``etl_run`` audit of one task of a shard (disposed and written however it ends).
+
+    etl_run rows of the social steps carry the Airflow task id, ``collect_<platform>.<step>``: every platform's
+    shards are numbered from 0, so the bare step name would make platforms overwrite each other's audit rows.
+    """
+    warehouse = open_warehouse(settings)
+    audit = TaskAudit(task_id, map_index=shard, source=platform, shard=shard_part(platform, shard))
+    try:
+        with audited(warehouse, run, audit):
+            yield warehouse, audit
+    finally:
+        warehouse.dispose()
+
+
+def shard_part(platform: str, shard: int) -> str:
+    """The shard's name in landing paths, staging folders, quarantine keys and the audit."""
+    return f"{platform}-{shard:03d}"
 
 
 def plan_shards(platform: str, run: RunContext, settings: Settings | None = None) -> list[dict[str, Any]]:
@@ -98,7 +125,8 @@ def plan_shards(platform: str, run: RunContext, settings: Settings | None = None
     return [{"platform": platform, "shard": i, "shards": shards} for i in range(shards)]
 
 
-def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int, day: date) -> list[AccountRef]:
+def plan_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int, day: date) -> list[AccountRef]:
+    """The shard's accounts, those deferred yesterday (budget spent) first."""
     rows = warehouse.query(
         "SELECT a.account_key, a.platform_account_id, "
         "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last, a.handle "
@@ -111,107 +139,120 @@ def _shard_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int
     )
     size = -(-len(rows) // shards) if rows else 0
     mine = rows[shard * size : (shard + 1) * size]
-    # Accounts deferred yesterday (budget spent) go first today.
     mine.sort(key=lambda r: (r[2], r[0]))
     return [AccountRef(r[0], r[1], (r[3] or '').lstrip('@') or None) for r in mine]
 
 
-#: etl_run rows of the social steps carry the Airflow task id, ``collect_<platform>.<step>``: every platform's
-#: shards are numbered from 0, so the bare step name would make platforms overwrite each other's audit rows.
+def read_known_posts(warehouse: Warehouse, platform: str, run: RunContext, repull_days: int) -> list[tuple[str, str]]:
+    """(post id, account id) of the platform's live posts published within the re-pull window before the read time."""
+    rows = warehouse.query(
+        "SELECT p.platform_post_id, a.platform_account_id FROM dim_post p "
+        "JOIN dim_account a ON a.account_key = p.account_key "
+        "WHERE p.platform = :platform AND p.is_deleted = FALSE AND p.published_at >= :since AND p.published_at <= :until",
+        {
+            "platform": platform,
+            "since": (run.as_of - timedelta(days=repull_days)).astimezone(UTC).replace(tzinfo=None),
+            "until": run.as_of.astimezone(UTC).replace(tzinfo=None),  # a backfill must not ask for later posts
+        },
+    )
+    return [(r[0], r[1]) for r in rows]
+
+
+def platform_endpoint(platform: Platform, accounts: list[AccountRef]) -> Endpoint:
+    """Base URL and secret of the platform's connection; a clear error when the secret is missing."""
+    endpoint = resolve_endpoint(
+        platform.conn_id, default_base_url=platform.default_base_url, base_env=platform.base_env, secret_env=platform.secret_env
+    )
+    # A platform with no registered accounts makes no call, so it needs no credentials either.
+    if not endpoint.secret and accounts and not platform.secret_checked_by_source:
+        raise ValueError(
+            f"source={platform.name}: no API key; set the password of Airflow connection '{platform.conn_id}' "
+            f"or the environment variable {platform.secret_env}"
+        )
+    return endpoint
+
+
+def open_budget(
+    warehouse: Warehouse, platform: Platform, settings: Settings, run: RunContext, shards: int, secret: str | None, client: ApiClient
+) -> SharedBudget:
+    """The night's allowance of the platform, claimed live by every shard (etl/budget.py), with its monthly read cap."""
+    reads_left = None
+    cap = settings.monthly_read_cap(platform.name)
+    if cap is not None:
+        # Posts read earlier this month = post snapshots loaded on earlier days of the month.
+        (read,) = warehouse.query(
+            "SELECT COUNT(*) FROM fact_post_metrics_daily WHERE platform = :platform "
+            "AND snapshot_date >= :month_start AND snapshot_date < :day",
+            {"platform": platform.name, "month_start": run.data_date.replace(day=1), "day": run.data_date},
+        )[0]
+        reads_left = max(0, cap - int(read))
+    return SharedBudget(
+        platform.name, settings.budget_for(platform.name, platform.default_budget), connection=platform.conn_id,
+        credential=credential_fingerprint(secret), max_wait=client.max_wait, sleep=client.sleep,
+        warehouse=warehouse, run_id=run.run_id, shards=shards, reads_left=reads_left,
+    )
+
+
+def write_outcomes(landing_file: Path, platform: str, accounts: list[AccountRef], result: Extraction) -> Path:
+    """What happened to each account of the shard, beside its landing file, for the load step."""
+    outcomes_file = landing_file.with_name(landing_file.name.replace(".jsonl.gz", ".outcomes.json"))
+    outcomes_file.write_text(
+        json.dumps(
+            {
+                "platform": platform,
+                "accounts": {a.account_key: a.platform_account_id for a in accounts},
+                "outcomes": {k: asdict(v) for k, v in result.outcomes.items()},
+                "api_calls": result.api_calls,
+                "api_retries": result.retries,
+                "quota_units": result.units,
+            },
+            indent=1,
+        ),
+        encoding="utf-8",
+    )
+    return outcomes_file
 
 
 def extract_shard(platform: str, shard: int, shards: int, run: RunContext, settings: Settings | None = None) -> dict[str, Any]:
-    """Call the platform for one shard of accounts; land every response; return the landing paths."""
+    """Call the platform for one shard of accounts; land every response; return the landing and outcomes paths."""
     settings = settings or load_settings()
-    spec = platform_spec(platform)
-    part = f"{platform}-{shard:03d}"
-    warehouse = open_warehouse(settings)
-    audit = TaskAudit(f"collect_{platform}.extract", map_index=shard, source=platform, shard=part)
-    try:
-        with audited(warehouse, run, audit):
-            accounts = _shard_accounts(warehouse, platform, shard, shards, run.data_date)
-            known = warehouse.query(
-                "SELECT p.platform_post_id, a.platform_account_id FROM dim_post p "
-                "JOIN dim_account a ON a.account_key = p.account_key "
-                "WHERE p.platform = :platform AND p.is_deleted = FALSE AND p.published_at >= :since AND p.published_at <= :until",
-                # The same window as the uploads walk: published within repull_days before the read time.
-                {
-                    "platform": platform,
-                    "since": (run.as_of - timedelta(days=settings.repull_days)).astimezone(UTC).replace(tzinfo=None),
-                    "until": run.as_of.astimezone(UTC).replace(tzinfo=None),  # a backfill must not ask for later posts
-                },
+    target = get_platform(platform)
+    part = shard_part(platform, shard)
+    with _step(settings, run, f"collect_{platform}.extract", platform, shard) as (warehouse, audit):
+        accounts = plan_accounts(warehouse, platform, shard, shards, run.data_date)
+        known = read_known_posts(warehouse, platform, run, settings.repull_days)
+        endpoint = platform_endpoint(target, accounts)
+        landing_file = landing_path(settings.landing_dir, platform, run.data_date, run.run_id, part)
+        with LandingWriter(landing_file, source=platform) as landing, warehouse.kept_open():
+            client = ApiClient(
+                source=platform, timeout=settings.http_timeout, max_attempts=settings.http_max_attempts,
+                secrets=(endpoint.secret,), on_response=landing.write,
             )
-            endpoint = resolve_endpoint(
-                spec.conn_id, default_base_url=spec.default_base_url, base_env=spec.base_env, secret_env=spec.secret_env
-            )
-            # A platform with no registered accounts makes no call, so it needs no credentials either.
-            if not endpoint.secret and accounts and not spec.secret_checked_by_source:
-                raise ValueError(
-                    f"source={platform}: no API key; set the password of Airflow connection '{spec.conn_id}' "
-                    f"or the environment variable {spec.secret_env}"
-                )
-            path = landing_path(settings.landing_dir, platform, run.data_date, run.run_id, part)
-            with LandingWriter(path, source=platform) as landing, warehouse.kept_open():
-                client = ApiClient(
-                    source=platform,
-                    timeout=settings.http_timeout,
-                    max_attempts=settings.http_max_attempts,
-                    secrets=(endpoint.secret,),
-                    on_response=landing.write,
-                )
-                reads_left = None
-                cap = settings.monthly_read_cap(platform)
-                if cap is not None:
-                    # Posts read earlier this month = post snapshots loaded on earlier days of the month.
-                    (read,) = warehouse.query(
-                        "SELECT COUNT(*) FROM fact_post_metrics_daily WHERE platform = :platform "
-                        "AND snapshot_date >= :month_start AND snapshot_date < :day",
-                        {"platform": platform, "month_start": run.data_date.replace(day=1), "day": run.data_date},
-                    )[0]
-                    reads_left = max(0, cap - int(read))
-                # One allowance for the night, claimed live by every shard of the platform (etl/budget.py).
-                budget = SharedBudget(
-                    platform, settings.budget_for(platform, spec.daily_budget), connection=spec.conn_id,
-                    credential=credential_fingerprint(endpoint.secret), max_wait=client.max_wait, sleep=client.sleep,
-                    warehouse=warehouse, run_id=run.run_id, shards=shards, reads_left=reads_left,
-                )
-                source = spec.make_source(client, endpoint.base_url, endpoint.secret or "", budget, landing)
-                try:
-                    result = source.extract(
-                        accounts, as_of=run.as_of, repull_days=settings.repull_days, known_posts=[(r[0], r[1]) for r in known]
-                    )
-                finally:
-                    budget.close()
-                refused = next((o.message for o in result.outcomes.values() if refuses_platform(asdict(o), spec.conn_id)), None)
-                if refused:
-                    # The platform's other shards (and the other platform on a shared Meta token) stop before calling.
-                    budget.refuse(refused)
-            outcomes_file = path.with_name(path.name.replace(".jsonl.gz", ".outcomes.json"))
-            outcomes_file.write_text(
-                json.dumps(
-                    {
-                        "platform": platform,
-                        "accounts": {a.account_key: a.platform_account_id for a in accounts},
-                        "outcomes": {k: asdict(v) for k, v in result.outcomes.items()},
-                        "api_calls": result.api_calls,
-                        "api_retries": result.retries,
-                        "quota_units": result.units,
-                    },
-                    indent=1,
-                ),
-                encoding="utf-8",
-            )
-            audit.counts.update(api_calls=result.api_calls, api_retries=result.retries, rows_extracted=landing.lines)
-            failed = {k: v for k, v in result.outcomes.items() if v.status != "ok"}
-            if failed:
-                audit.status = "partial"
-                audit.message = f"{len(failed)} of {len(accounts)} accounts not collected: " + "; ".join(
-                    f"{k}: {v.status}" for k, v in list(failed.items())[:5]
-                )
-            log.info("extracted", **run.log_extra(source=platform, shard=part, api_calls=result.api_calls, failed_accounts=len(failed)))
-            return {"platform": platform, "part": part, "shard": shard, "landing": str(path), "outcomes": str(outcomes_file)}
-    finally:
-        warehouse.dispose()
+            budget = open_budget(warehouse, target, settings, run, shards, endpoint.secret, client)
+            source = target.make_source(client, endpoint.base_url, endpoint.secret or "", budget, landing)
+            try:
+                result = source.extract(accounts, as_of=run.as_of, repull_days=settings.repull_days, known_posts=known)
+            finally:
+                budget.close()
+            refused = next((o.message for o in result.outcomes.values() if refuses_platform(asdict(o), target.conn_id)), None)
+            if refused:
+                # The platform's other shards (and the other platform on a shared Meta token) stop before calling.
+                budget.refuse(refused)
+        outcomes_file = write_outcomes(landing_file, platform, accounts, result)
+        _audit_extraction(audit, result, landing.lines, len(accounts))
+        log.info("extracted", **run.log_extra(source=platform, shard=part, api_calls=result.api_calls,
+                                              failed_accounts=sum(o.status != "ok" for o in result.outcomes.values())))
+        return {"platform": platform, "part": part, "shard": shard, "landing": str(landing_file), "outcomes": str(outcomes_file)}
+
+
+def _audit_extraction(audit: TaskAudit, result: Extraction, lines: int, accounts: int) -> None:
+    audit.counts.update(api_calls=result.api_calls, api_retries=result.retries, rows_extracted=lines)
+    failed = {k: v for k, v in result.outcomes.items() if v.status != "ok"}
+    if failed:
+        audit.status = "partial"
+        audit.message = f"{len(failed)} of {accounts} accounts not collected: " + "; ".join(
+            f"{k}: {v.status}" for k, v in list(failed.items())[:5]
+        )
 
 
 def _record_key(frame: str, row: pd.Series, position: int) -> str:
@@ -219,6 +260,38 @@ def _record_key(frame: str, row: pd.Series, position: int) -> str:
     if values and all(v is not None and v is not pd.NA and v == v for v in values):
         return "|".join(str(v) for v in values)
     return f"row:{position}"
+
+
+def _with_account_keys(name: str, df: pd.DataFrame, accounts: dict[str, str], post_accounts: dict[str, str]) -> pd.DataFrame:
+    """The registry's account key on every row: by the platform's account id, or for metrics by their post's account."""
+    if name in ("account_snapshots", "posts"):
+        df.insert(0, "account_key", df["platform_account_id"].map(accounts))
+    elif name == "post_metrics":
+        df.insert(0, "account_key", df["platform_post_id"].map(post_accounts))
+    return df
+
+
+def _quarantine_rows(name: str, bad: pd.DataFrame, run: RunContext, platform: str, part: str, landing: Path) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "data_date": run.data_date,
+            "source": platform,
+            "frame": name,
+            "part": part,
+            "record_key": [_record_key(name, r, i) for i, (_, r) in enumerate(bad.iterrows())],
+            "run_id": run.run_id,
+            "account": bad["account_key"].tolist(),
+            "failed_expectations": bad["failed_expectations"].tolist(),
+            "parse_issue": bad["parse_issue"].tolist(),
+            "record": bad["record"].tolist(),
+            "landing_file": str(landing),
+        }
+    )
+
+
+def _count_checked(audit: TaskAudit, valid: int, quarantined: int, total: int) -> None:
+    for name, n in (("rows_valid", valid), ("rows_quarantined", quarantined), ("rows_extracted", total)):
+        audit.counts[name] = audit.counts.get(name, 0) + n
 
 
 def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: Settings | None = None) -> dict[str, Any]:
@@ -231,68 +304,38 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
     landing = Path(extracted["landing"])
     outcome = json.loads(Path(extracted["outcomes"]).read_text(encoding="utf-8"))
     account_by_platform_id = {v: k for k, v in outcome["accounts"].items()}
-    frames = parse.parse_landing(landing, platform, run.data_date, run.as_of)
+    frames = parse_landing(landing, platform, run.data_date, run.as_of)
     out_dir = settings.staging_dir / platform / run.data_date.isoformat() / safe_name(run.run_id) / part
     out_dir.mkdir(parents=True, exist_ok=True)
-    warehouse = open_warehouse(settings)
-    audit = TaskAudit(f"collect_{platform}.parse_validate", map_index=extracted["shard"], source=platform, shard=part)
     written: dict[str, str] = {}
     quarantine: list[pd.DataFrame] = []
     gate_error: QualityGateFailed | None = None
-    try:
-        with audited(warehouse, run, audit):
-            post_accounts: dict[str, str] = {}
-            for name, df in parse.iter_frames(frames):
-                if name in FRAME_KEYS:
-                    # A retried call lands the same item twice; the last answer is the freshest.
-                    df = df.drop_duplicates(subset=FRAME_KEYS[name], keep="last").reset_index(drop=True)
-                if name == "account_snapshots":
-                    df.insert(0, "account_key", df["platform_account_id"].map(account_by_platform_id))
-                elif name == "posts":
-                    df.insert(0, "account_key", df["platform_account_id"].map(account_by_platform_id))
-                elif name == "post_metrics":
-                    df.insert(0, "account_key", df["platform_post_id"].map(post_accounts))
-                if name in FRAME_KEYS:
-                    checked, failed = validate_or_hold(name, df, max_bad_share=settings.max_quarantine_share, source=f"{platform} {part}")
-                    gate_error = gate_error or failed
-                    bad = checked.quarantined
-                    if len(bad):
-                        quarantine.append(
-                            pd.DataFrame(
-                                {
-                                    "data_date": run.data_date,
-                                    "source": platform,
-                                    "frame": name,
-                                    "part": part,
-                                    "record_key": [_record_key(name, r, i) for i, (_, r) in enumerate(bad.iterrows())],
-                                    "run_id": run.run_id,
-                                    "account": bad["account_key"].tolist(),
-                                    "failed_expectations": bad["failed_expectations"].tolist(),
-                                    "parse_issue": bad["parse_issue"].tolist(),
-                                    "record": bad["record"].tolist(),
-                                    "landing_file": str(landing),
-                                }
-                            )
-                        )
-                    df = checked.valid.drop(columns=["parse_issue", "record"])
-                    if name == "posts":
-                        # Metrics follow their post: a quarantined post takes its snapshot to quarantine too.
-                        post_accounts = dict(zip(df["platform_post_id"], df["account_key"], strict=True))
-                    audit.counts["rows_valid"] = audit.counts.get("rows_valid", 0) + len(df)
-                    audit.counts["rows_quarantined"] = audit.counts.get("rows_quarantined", 0) + len(bad)
-                    audit.counts["rows_extracted"] = audit.counts.get("rows_extracted", 0) + checked.total
-                target = out_dir / f"{name}.parquet"
-                df.to_parquet(target, index=False)
-                written[name] = str(target)
-            with warehouse.transaction() as conn:
-                # Even an empty quarantine is merged: a rerun that fixed the rows clears them.
-                rows = pd.concat(quarantine, ignore_index=True) if quarantine else _empty_quarantine(run, platform, part)
-                warehouse.merge(conn, "quarantine", rows, "etl_quarantine")
-            if gate_error is not None:
-                raise gate_error
-            return {**extracted, "frames": written, "counts": dict(audit.counts)}
-    finally:
-        warehouse.dispose()
+    with _step(settings, run, f"collect_{platform}.parse_validate", platform, extracted["shard"]) as (warehouse, audit):
+        post_accounts: dict[str, str] = {}
+        for name, df in iter_frames(frames):
+            if name in FRAME_KEYS:
+                # A retried call lands the same item twice; the last answer is the freshest.
+                df = df.drop_duplicates(subset=FRAME_KEYS[name], keep="last").reset_index(drop=True)
+                df = _with_account_keys(name, df, account_by_platform_id, post_accounts)
+                checked, failed = validate_or_hold(name, df, max_bad_share=settings.max_quarantine_share, source=f"{platform} {part}")
+                gate_error = gate_error or failed
+                if len(checked.quarantined):
+                    quarantine.append(_quarantine_rows(name, checked.quarantined, run, platform, part, landing))
+                df = checked.valid.drop(columns=["parse_issue", "record"])
+                if name == "posts":
+                    # Metrics follow their post: a quarantined post takes its snapshot to quarantine too.
+                    post_accounts = dict(zip(df["platform_post_id"], df["account_key"], strict=True))
+                _count_checked(audit, len(df), len(checked.quarantined), checked.total)
+            target = out_dir / f"{name}.parquet"
+            df.to_parquet(target, index=False)
+            written[name] = str(target)
+        with warehouse.transaction() as conn:
+            # Even an empty quarantine is merged: a rerun that fixed the rows clears them.
+            rows = pd.concat(quarantine, ignore_index=True) if quarantine else _empty_quarantine(run, platform, part)
+            warehouse.merge(conn, "quarantine", rows, "etl_quarantine")
+        if gate_error is not None:
+            raise gate_error
+        return {**extracted, "frames": written, "counts": dict(audit.counts)}
 
 
 def _empty_quarantine(run: RunContext, platform: str, part: str) -> pd.DataFrame:
@@ -314,48 +357,47 @@ def _empty_quarantine(run: RunContext, platform: str, part: str) -> pd.DataFrame
     )
 
 
+def _coverage(outcome: dict[str, Any], platform: str, day: date) -> pd.DataFrame:
+    """The shard's coverage ledger: one row per account with its status and message."""
+    return pd.DataFrame(
+        [
+            {"account_key": key, "snapshot_date": day, "platform": platform, "status": o["status"], "message": o["message"]}
+            for key, o in outcome["outcomes"].items()
+        ],
+        columns=["account_key", "snapshot_date", "platform", "status", "message"],
+    )
+
+
 def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | None = None) -> dict[str, int]:
     """Merge a shard's valid frames and its coverage ledger into the warehouse, in one transaction."""
     settings = settings or load_settings()
     platform, part = validated["platform"], validated["part"]
     frames = {name: pd.read_parquet(path) for name, path in validated["frames"].items()}
     outcome = json.loads(Path(validated["outcomes"]).read_text(encoding="utf-8"))
-    coverage = pd.DataFrame(
-        [
-            {"account_key": key, "snapshot_date": run.data_date, "platform": platform, "status": o["status"], "message": o["message"]}
-            for key, o in outcome["outcomes"].items()
-        ],
-        columns=["account_key", "snapshot_date", "platform", "status", "message"],
-    )
-    warehouse = open_warehouse(settings)
-    audit = TaskAudit(f"collect_{platform}.load", map_index=validated["shard"], source=platform, shard=part)
-    audit.counts.update(validated.get("counts", {}))
-    audit.counts.update(api_calls=outcome["api_calls"], api_retries=outcome["api_retries"])
-    try:
-        with audited(warehouse, run, audit):
-            with warehouse.transaction() as conn:
-                params = {"snapshot_date": run.data_date}
-                loaded = {
-                    "dim_post": warehouse.merge(conn, "posts", frames["posts"], "dim_post", params),
-                    "fact_account_daily": warehouse.merge(conn, "account_snapshots", frames["account_snapshots"], "fact_account_daily"),
-                    "fact_post_metrics_daily": warehouse.merge(conn, "post_metrics", frames["post_metrics"], "fact_post_metrics_daily"),
-                    "post_deletions": warehouse.merge(conn, "post_deletions", frames["post_deletions"], "post_deletions"),
-                    "etl_account_coverage": warehouse.merge(conn, "account_coverage", coverage, "etl_account_coverage"),
-                }
-                audit.counts["rows_loaded"] = loaded["dim_post"] + loaded["fact_account_daily"] + loaded["fact_post_metrics_daily"]
-                not_ok = int((coverage["status"] != "ok").sum())
-                if not_ok:
-                    audit.status = "partial"
-                    audit.message = f"{not_ok} of {len(coverage)} accounts not collected (see etl_account_coverage)"
-            log.info("loaded", **run.log_extra(source=platform, shard=part, **loaded))
-            conn_id = platform_spec(platform).conn_id
-            refused = [o["message"] for o in outcome["outcomes"].values() if refuses_platform(o, conn_id)]
-            if refused:
-                # What was read before the refusal and the ledger are committed; the task still fails, loudly and once.
-                raise credentials_refused(platform, len(refused), len(coverage), refused[0])
-        return loaded
-    finally:
-        warehouse.dispose()
+    coverage = _coverage(outcome, platform, run.data_date)
+    with _step(settings, run, f"collect_{platform}.load", platform, validated["shard"]) as (warehouse, audit):
+        audit.counts.update(validated.get("counts", {}))
+        audit.counts.update(api_calls=outcome["api_calls"], api_retries=outcome["api_retries"])
+        with warehouse.transaction() as conn:
+            loaded = {
+                "dim_post": warehouse.merge(conn, "posts", frames["posts"], "dim_post", {"snapshot_date": run.data_date}),
+                "fact_account_daily": warehouse.merge(conn, "account_snapshots", frames["account_snapshots"], "fact_account_daily"),
+                "fact_post_metrics_daily": warehouse.merge(conn, "post_metrics", frames["post_metrics"], "fact_post_metrics_daily"),
+                "post_deletions": warehouse.merge(conn, "post_deletions", frames["post_deletions"], "post_deletions"),
+                "etl_account_coverage": warehouse.merge(conn, "account_coverage", coverage, "etl_account_coverage"),
+            }
+            audit.counts["rows_loaded"] = loaded["dim_post"] + loaded["fact_account_daily"] + loaded["fact_post_metrics_daily"]
+            not_ok = int((coverage["status"] != "ok").sum())
+            if not_ok:
+                audit.status = "partial"
+                audit.message = f"{not_ok} of {len(coverage)} accounts not collected (see etl_account_coverage)"
+        log.info("loaded", **run.log_extra(source=platform, shard=part, **loaded))
+        conn_id = get_platform(platform).conn_id
+        refused = [o["message"] for o in outcome["outcomes"].values() if refuses_platform(o, conn_id)]
+        if refused:
+            # What was read before the refusal and the ledger are committed; the task still fails, loudly and once.
+            raise credentials_refused(platform, len(refused), len(coverage), refused[0])
+    return loaded
 
 
 def refuses_platform(outcome: dict[str, Any], conn_id: str) -> bool:

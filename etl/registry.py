@@ -14,8 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from etl import platforms
+
 CATEGORIES = ("kementerian", "lembaga", "provinsi", "kabkota")
-PLATFORMS = ("youtube", "instagram", "facebook", "x", "tiktok")
+PLATFORMS = tuple(platforms.PLATFORMS)
 ALIAS_KINDS = ("name", "short", "abbreviation", "colloquial", "former_name")
 
 

@@ -17,7 +17,7 @@ here, identically for every platform:
   and then vanished;
 * ``hide_likes_ratio``: read by the API when it shapes a post;
 * ``removed_fields`` (Facebook only): read by the Graph API, which refuses
-  those fields as a newer version would (:mod:`etl.sandbox.meta_api`).
+  those fields as a newer version would (:mod:`etl.platforms.graph.emulator`).
 """
 
 from __future__ import annotations

@@ -27,8 +27,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from etl.platforms import PLATFORMS
+from etl.platforms.youtube.emulator import BASE_PATH, YouTubeApi, _decode_token, key_expired_body, status_error_body
+
 from .mounted import ENDPOINT_HEADER
-from .youtube_api import BASE_PATH, YouTubeApi, _decode_token, key_expired_body, status_error_body
 from .youtube_data import DEFAULT_CAMPAIGN_HASHTAGS, YouTubeUniverse
 
 log = logging.getLogger(__name__)
@@ -89,7 +91,7 @@ def load_platform_layers(accounts_csv: Path, platform: str) -> dict[str, tuple[s
     return layers
 
 
-FAULT_PLATFORMS = ("youtube", "x", "instagram", "facebook", "tiktok", "gdelt", "feeds")
+FAULT_PLATFORMS = (*PLATFORMS, "gdelt", "feeds")
 FAULT_SWITCHES = (
     "status_burst", "slow_seconds", "slow_count", "truncate_count", "hide_likes_ratio", "token_expired", "delete_between_pages",
 )
@@ -304,10 +306,11 @@ class SandboxServer:
         self, accounts_csv: Path, seed: int, token: str, hashtags: list[str] | None, deleted_ratio: float, hide_likes_ratio: float
     ) -> None:
         """X, the Graph API (Instagram, Facebook) and TikTok over the CSV's accounts of each platform."""
-        from .meta_api import GRAPH_VERSIONS, GraphApi  # noqa: PLC0415 - keeps this module's import light
+        from etl.platforms.graph.emulator import GRAPH_VERSIONS, GraphApi  # noqa: PLC0415 - keeps this module's import light
+        from etl.platforms.tiktok.emulator import TikTokApi  # noqa: PLC0415
+        from etl.platforms.x.emulator import XApi  # noqa: PLC0415
+
         from .social_data import SocialUniverse  # noqa: PLC0415
-        from .tiktok_api import TikTokApi  # noqa: PLC0415
-        from .x_api import XApi  # noqa: PLC0415
 
         def universe(platform: str, private_ratio: float, **kw: Any) -> SocialUniverse:
             return SocialUniverse(

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from etl.harness import PLATFORM_POOLS, prepare_airflow_db
+from etl.harness import prepare_airflow_db
+from etl.platforms import platform_pools
 from etl.settings import PROJECT_ROOT
 
 DAGS = PROJECT_ROOT / "dags"
@@ -50,7 +51,7 @@ def test_every_dag_has_owner_tags_and_retries(dagbag) -> None:
 def test_extract_tasks_use_the_platform_pool(dagbag) -> None:
     assert not dagbag.dag_warnings, [w.message for w in dagbag.dag_warnings]
     extract = dagbag.dags["social_metrics"].get_task("collect_youtube.extract")
-    assert extract.pool == "youtube_api" and "youtube_api" in PLATFORM_POOLS
+    assert extract.pool == "youtube_api" and "youtube_api" in platform_pools()
 
 
 PARSE_PROBE = r"""

@@ -25,14 +25,14 @@ import pytest
 
 from etl import http
 from etl.harness import NEWS_ENV, SANDBOX_KEY, DagRunner, point_sources_at, prepare_airflow_db
+from etl.platforms.facebook import source as facebook_source
+from etl.platforms.instagram import source as instagram_source
+from etl.platforms.tiktok import source as tiktok_source
+from etl.platforms.x import source as x_source
+from etl.platforms.youtube import source as youtube_source
 from etl.runtime import RunContext
 from etl.sandbox.server import SandboxServer
 from etl.settings import PROJECT_ROOT
-from etl.sources import facebook as facebook_source
-from etl.sources import instagram as instagram_source
-from etl.sources import tiktok as tiktok_source
-from etl.sources import x as x_source
-from etl.sources import youtube as youtube_source
 from etl.warehouse import Warehouse
 
 pytestmark = pytest.mark.airflow

@@ -13,8 +13,8 @@ import pytest
 from etl.news.pipeline import extract_news, load_news, transform_news
 from etl.pipeline import compute_indicators, sync_registry
 from etl.runtime import JAKARTA, RunContext
-from etl.sandbox import SandboxServer
 from etl.sandbox.news import NewsUniverse
+from etl.sandbox.server import SandboxServer
 from etl.settings import PROJECT_ROOT
 from etl.warehouse import Warehouse
 

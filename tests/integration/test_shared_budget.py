@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from etl.budget import SharedBudget, api_calls_vs_minimum, clear_limits, credential_fingerprint, current_limits
+from etl.budget import SharedBudget, clear_limits, credential_fingerprint, current_limits
 from etl.http import BudgetExhausted, CredentialsRejected
+from etl.platforms.usage import api_calls_vs_minimum
 from etl.sources.base import QUOTA
 from etl.warehouse import Warehouse
 

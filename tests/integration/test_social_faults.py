@@ -19,13 +19,13 @@ import pytest
 from etl.budget import clear_limits
 from etl.http import CredentialsRejected
 from etl.pipeline import extract_shard, load_shard, open_warehouse, parse_validate_shard, plan_shards, sync_registry
+from etl.platforms.facebook import source as facebook_source
+from etl.platforms.instagram import source as instagram_source
+from etl.platforms.tiktok import source as tiktok_source
+from etl.platforms.x import source as x_source
 from etl.runtime import RunContext
 from etl.sandbox.server import SandboxServer
 from etl.settings import PROJECT_ROOT, load_settings
-from etl.sources import facebook as facebook_source
-from etl.sources import instagram as instagram_source
-from etl.sources import tiktok as tiktok_source
-from etl.sources import x as x_source
 
 PLATFORMS = ["x", "instagram", "facebook", "tiktok"]
 DAY = date(2026, 11, 20)

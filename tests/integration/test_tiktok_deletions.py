@@ -13,9 +13,9 @@ from datetime import timedelta
 import pytest
 
 from etl.pipeline import extract_shard, load_shard, open_warehouse, parse_validate_shard, plan_shards
+from etl.platforms.tiktok.source import DISPLAY_CONN_ID, DISPLAY_TOKENS_ENV
 from etl.runtime import RunContext
 from etl.settings import load_settings
-from etl.sources.tiktok import DISPLAY_CONN_ID, DISPLAY_TOKENS_ENV
 from tests.integration.test_social_faults import DAY, KEY, run_platform, warehouse_state, world  # noqa: F401 - the fixture
 
 

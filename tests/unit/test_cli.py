@@ -35,7 +35,7 @@ def test_run_collects_a_day_against_the_sandbox(tmp_path, monkeypatch: pytest.Mo
     from datetime import date
 
     from etl.runtime import RunContext
-    from etl.sandbox import SandboxServer
+    from etl.sandbox.server import SandboxServer
     from etl.warehouse import Warehouse
 
     accounts = tmp_path / "accounts.csv"

@@ -19,8 +19,8 @@ from etl.news.sources import (
     parse_gdelt_body,
     read_feed_list,
 )
-from etl.sandbox import SandboxServer
 from etl.sandbox.news import NewsUniverse
+from etl.sandbox.server import SandboxServer
 from etl.settings import PROJECT_ROOT
 from tests.scripted_server import ScriptedServer
 

@@ -1,0 +1,97 @@
+"""Canonical frames: what every platform parser fills from landing lines.
+
+Frames (columns in :data:`FRAME_COLUMNS`):
+- ``account_snapshots`` — an account's public counters as of the run;
+- ``posts`` — one row per post seen;
+- ``post_metrics`` — a post's cumulative counters as of the run;
+- ``post_deletions`` — posts we asked for by id that the platform no longer serves.
+
+A value that cannot be read is not guessed: the row keeps ``parse_issue``
+naming the field, and the quality gate sends it to quarantine.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from etl.sources.readers import ParseIssue
+
+FRAME_COLUMNS: dict[str, list[str]] = {
+    "account_snapshots": [
+        "platform", "platform_account_id", "snapshot_date", "captured_at", "followers", "following",
+        "total_posts", "total_views", "parse_issue", "record",
+    ],
+    "posts": [
+        "platform", "platform_post_id", "platform_account_id", "published_at", "published_on", "post_type",
+        "title", "text", "hashtags", "url", "referenced_post_id", "reference_kind", "parse_issue", "record",
+    ],
+    "post_metrics": [
+        "platform", "platform_post_id", "snapshot_date", "captured_at", "likes", "comments", "shares",
+        "views", "saves", "quotes", "unavailable_metrics", "parse_issue", "record",
+    ],
+    "post_deletions": ["platform", "platform_post_id", "snapshot_date"],
+}
+#: What a post reposts, quotes or replies to (``reference_kind``), as the platform id of that post; None for an
+#: original post and wherever the platform does not say.
+REFERENCE_KINDS = ("repost", "quote", "reply")
+#: Text columns a parser may leave out of a row: NULL, never the float NaN pandas would fill in.
+OPTIONAL_TEXT_COLUMNS = ("unavailable_metrics", "referenced_post_id", "reference_kind")
+INT_COLUMNS = {"followers", "following", "total_posts", "total_views", "likes", "comments", "shares", "views", "saves", "quotes"}
+
+
+@dataclass
+class Frames:
+    """Rows per frame, collected while reading a landing file."""
+
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=lambda: {name: [] for name in FRAME_COLUMNS})
+    calls_read: int = 0
+    calls_skipped: int = 0
+
+    def frame(self, name: str) -> pd.DataFrame:
+        df = pd.DataFrame(self.rows[name], columns=FRAME_COLUMNS[name])
+        for column in INT_COLUMNS.intersection(df.columns):
+            df[column] = df[column].astype("Int64")
+        for column in (c for c in OPTIONAL_TEXT_COLUMNS if c in df.columns):
+            # A parser that has nothing to say leaves the key out: NULL, never the float NaN pandas fills in.
+            df[column] = df[column].astype(object).where(df[column].notna(), None)
+        return df
+
+
+def row(base: dict[str, Any], readers: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
+    """Build a row; every reader failure is written into ``parse_issue`` instead of raising."""
+    built = dict(base)
+    issues = []
+    for column, read in readers.items():
+        try:
+            built[column] = read()
+        except ParseIssue as exc:
+            built[column] = None
+            issues.append(str(exc))
+    built["parse_issue"] = "; ".join(issues) or None
+    built["record"] = json.dumps(item, ensure_ascii=False, sort_keys=True)
+    return built
+
+
+def ok_payloads(lines: Iterable[dict[str, Any]], frames: Frames) -> Iterator[tuple[dict[str, Any], Any]]:
+    """(line, decoded body) for every 200 line with a JSON body; counts the others (failed tries, cut bodies) as skipped."""
+    for line in lines:
+        if line.get("status") != 200:
+            frames.calls_skipped += 1
+            continue
+        try:
+            payload = json.loads(line["body"])
+        except (ValueError, KeyError):
+            frames.calls_skipped += 1
+            continue
+        frames.calls_read += 1
+        yield line, payload
+
+
+def iter_frames(frames: Frames) -> Iterator[tuple[str, pd.DataFrame]]:
+    for name in FRAME_COLUMNS:
+        yield name, frames.frame(name)
