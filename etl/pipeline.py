@@ -7,6 +7,7 @@ staging files, never through XCom.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -255,11 +256,13 @@ def _audit_extraction(audit: TaskAudit, result: Extraction, lines: int, accounts
         )
 
 
-def _record_key(frame: str, row: pd.Series, position: int) -> str:
+def _record_key(frame: str, row: pd.Series) -> str:
+    """The row's natural key, or ``record:<hash>`` of its raw record when a key column is missing: three
+    malformed items are three quarantine rows, and the same item quarantined again keeps its key."""
     values = [row.get(c) for c in FRAME_KEYS.get(frame, [])]
     if values and all(v is not None and v is not pd.NA and v == v for v in values):
         return "|".join(str(v) for v in values)
-    return f"row:{position}"
+    return "record:" + hashlib.sha256(str(row.get("record")).encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def _with_account_keys(name: str, df: pd.DataFrame, accounts: dict[str, str], post_accounts: dict[str, str]) -> pd.DataFrame:
@@ -272,13 +275,13 @@ def _with_account_keys(name: str, df: pd.DataFrame, accounts: dict[str, str], po
 
 
 def _quarantine_rows(name: str, bad: pd.DataFrame, run: RunContext, platform: str, part: str, landing: Path) -> pd.DataFrame:
-    return pd.DataFrame(
+    rows = pd.DataFrame(
         {
             "data_date": run.data_date,
             "source": platform,
             "frame": name,
             "part": part,
-            "record_key": [_record_key(name, r, i) for i, (_, r) in enumerate(bad.iterrows())],
+            "record_key": [_record_key(name, r) for _, r in bad.iterrows()],
             "run_id": run.run_id,
             "account": bad["account_key"].tolist(),
             "failed_expectations": bad["failed_expectations"].tolist(),
@@ -287,6 +290,19 @@ def _quarantine_rows(name: str, bad: pd.DataFrame, run: RunContext, platform: st
             "landing_file": str(landing),
         }
     )
+    # The same raw item landed twice (a retried call) is one quarantine row.
+    return rows.drop_duplicates(subset=["record_key"], keep="last").reset_index(drop=True)
+
+
+def _text_repairs(audit: TaskAudit, name: str, df: pd.DataFrame, platform: str, part: str, run: RunContext) -> None:
+    """Rows whose text was repaired stay valid; the audit says how many, and the log names them."""
+    repaired = df[df["text_repairs"].notna()] if "text_repairs" in df.columns else df.iloc[0:0]
+    if not len(repaired):
+        return
+    keys = [_record_key(name, r) for _, r in repaired.head(5).iterrows()]
+    note = f"{name}: text repaired in {len(repaired)} row(s) ({', '.join(keys)}: {repaired['text_repairs'].iloc[0]})"
+    audit.message = f"{audit.message}; {note}" if audit.message else note
+    log.warning("text repaired", **run.log_extra(source=platform, shard=part, frame=name, rows=len(repaired), keys=keys))
 
 
 def _count_checked(audit: TaskAudit, valid: int, quarantined: int, total: int) -> None:
@@ -321,6 +337,7 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
                 gate_error = gate_error or failed
                 if len(checked.quarantined):
                     quarantine.append(_quarantine_rows(name, checked.quarantined, run, platform, part, landing))
+                _text_repairs(audit, name, checked.valid, platform, part, run)
                 df = checked.valid.drop(columns=["parse_issue", "record"])
                 if name == "posts":
                     # Metrics follow their post: a quarantined post takes its snapshot to quarantine too.

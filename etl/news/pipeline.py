@@ -153,7 +153,7 @@ def extract_news(run: RunContext, settings: Settings | None = None, news: NewsSe
                     calls, retries = calls + client.calls, retries + client.retries
             frame = pd.DataFrame(items, columns=[
                 "source", "origin", "outlet_code", "outlet_name", "url", "canonical_url", "article_id", "title", "summary",
-                "published_at", "guid", "language", "published_estimated",
+                "published_at", "guid", "language", "published_estimated", "text_repairs",
             ])
             items_file = out_dir / "items.parquet"
             frame.to_parquet(items_file, index=False)
@@ -272,12 +272,14 @@ def transform_news(extracted: dict[str, Any], run: RunContext, settings: Setting
                     "published_estimated": bool(r.published_estimated), "title": r.title, "summary": summary,
                     "language": r.language, "cluster_id": cluster_id, "duplicate_of": duplicate_of, "similarity": similarity,
                     "sentiment": score(text, lexicon).score, "seen_at": _naive_utc(fetched_at),
+                    "text_repairs": getattr(r, "text_repairs", None),
                 })
                 mentions += mention_rows(r.article_id, published_on, text, matcher.match(text, published_on), lexicon)
             frames = {
                 "news_articles": pd.DataFrame(article_rows, columns=[
                     "article_id", "canonical_url", "url", "outlet_code", "source", "published_at", "published_on", "published_estimated",
                     "title", "summary", "language", "cluster_id", "duplicate_of", "similarity", "sentiment", "seen_at",
+                    "text_repairs",
                 ]),
                 "news_mentions": pd.DataFrame(mentions, columns=[
                     "article_id", "agency_code", "published_on", "alias", "position", "mentions", "confidence", "method", "sentiment",

@@ -8,11 +8,19 @@ Frames (columns in :data:`FRAME_COLUMNS`):
 
 A value that cannot be read is not guessed: the row keeps ``parse_issue``
 naming the field, and the quality gate sends it to quarantine.
+
+Hostile text (a NUL byte, a lone UTF-16 surrogate such as ``\\ud83d``) is not a
+failure: PostgreSQL refuses NUL and Parquet refuses surrogates, so such text
+is repaired when the row is built (NUL removed, each lone surrogate replaced
+by U+FFFD) and the repair is written in the row's ``text_repairs``. The row
+stays valid (``parse_issue`` is for values that could not be read); the raw
+record keeps the original text (JSON-escaped) and landing keeps the body.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,15 +32,15 @@ from etl.sources.readers import ParseIssue
 FRAME_COLUMNS: dict[str, list[str]] = {
     "account_snapshots": [
         "platform", "platform_account_id", "snapshot_date", "captured_at", "followers", "following",
-        "total_posts", "total_views", "parse_issue", "record",
+        "total_posts", "total_views", "parse_issue", "text_repairs", "record",
     ],
     "posts": [
         "platform", "platform_post_id", "platform_account_id", "published_at", "published_on", "post_type",
-        "title", "text", "hashtags", "url", "referenced_post_id", "reference_kind", "parse_issue", "record",
+        "title", "text", "hashtags", "url", "referenced_post_id", "reference_kind", "parse_issue", "text_repairs", "record",
     ],
     "post_metrics": [
         "platform", "platform_post_id", "snapshot_date", "captured_at", "likes", "comments", "shares",
-        "views", "saves", "quotes", "unavailable_metrics", "parse_issue", "record",
+        "views", "saves", "quotes", "unavailable_metrics", "parse_issue", "text_repairs", "record",
     ],
     "post_deletions": ["platform", "platform_post_id", "snapshot_date"],
 }
@@ -40,7 +48,7 @@ FRAME_COLUMNS: dict[str, list[str]] = {
 #: original post and wherever the platform does not say.
 REFERENCE_KINDS = ("repost", "quote", "reply")
 #: Text columns a parser may leave out of a row: NULL, never the float NaN pandas would fill in.
-OPTIONAL_TEXT_COLUMNS = ("unavailable_metrics", "referenced_post_id", "reference_kind")
+OPTIONAL_TEXT_COLUMNS = ("unavailable_metrics", "referenced_post_id", "reference_kind", "text_repairs")
 INT_COLUMNS = {"followers", "following", "total_posts", "total_views", "likes", "comments", "shares", "views", "saves", "quotes"}
 
 
@@ -62,8 +70,48 @@ class Frames:
         return df
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def repair_text(value: str) -> tuple[str, list[str]]:
+    """``value`` without NUL bytes and lone UTF-16 surrogates, and what was repaired (empty when nothing).
+
+    A surrogate pair split over two code points (``"\\ud83d\\ude00"`` decoded leniently) is joined into its
+    character; a surrogate without its partner becomes U+FFFD.
+    """
+    repairs = []
+    nul = value.count("\x00")
+    if nul:
+        value = value.replace("\x00", "")
+        repairs.append(f"removed {nul} NUL byte{'s' * (nul > 1)}")
+    if _SURROGATE.search(value):
+        before = value.count("\ufffd")
+        value = value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+        lone = value.count("\ufffd") - before
+        if lone:
+            repairs.append(f"replaced {lone} lone surrogate{'s' * (lone > 1)} with U+FFFD")
+    return value, repairs
+
+
+def repair_fields(values: dict[str, Any], columns: Iterable[str] | None = None) -> str | None:
+    """Repair every text value of ``values`` (or of ``columns``) in place; the note for ``text_repairs``, or None."""
+    notes = []
+    for column in list(columns if columns is not None else values):
+        if isinstance(values.get(column), str):
+            values[column], repairs = repair_text(values[column])
+            notes += [f"{column}: {r}" for r in repairs]
+    return "; ".join(notes) or None
+
+
+def record_json(item: Any) -> str:
+    """The raw item as JSON text; lone surrogates stay in it, JSON-escaped (``\\ud83d``), so it can be stored."""
+    text = json.dumps(item, ensure_ascii=False, sort_keys=True, default=str)
+    return text if not _SURROGATE.search(text) else json.dumps(item, ensure_ascii=True, sort_keys=True, default=str)
+
+
 def row(base: dict[str, Any], readers: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
-    """Build a row; every reader failure is written into ``parse_issue`` instead of raising."""
+    """Build a row; every reader failure is written into ``parse_issue`` instead of raising, every text repair
+    into ``text_repairs``."""
     built = dict(base)
     issues = []
     for column, read in readers.items():
@@ -72,8 +120,9 @@ def row(base: dict[str, Any], readers: dict[str, Any], item: dict[str, Any]) -> 
         except ParseIssue as exc:
             built[column] = None
             issues.append(str(exc))
-    built["parse_issue"] = "; ".join(issues) or None
-    built["record"] = json.dumps(item, ensure_ascii=False, sort_keys=True)
+    built["text_repairs"] = repair_fields(built)
+    built["parse_issue"] = "; ".join(repair_text(i)[0] for i in issues) or None
+    built["record"] = record_json(item)
     return built
 
 

@@ -1,5 +1,6 @@
 -- News indicators of one day (:day) on the platform = 'all' rows of agency_daily_indicators.
--- Runs right after agency_daily_indicators.sql (which recreates the day's rows). Definitions (docs/indicators.md):
+-- Runs right after agency_daily_indicators.sql (which recreates the day's rows). Definitions (docs/indicators.md);
+-- articles whose date could not be read (published_estimated) are left out of every figure:
 --   news_mentions        unique stories naming the agency published on :day: distinct cluster_id over its mentions
 --   news_copies          articles naming it on :day that are syndicated copies of another (duplicate_of IS NOT NULL)
 --   news_outlets         distinct outlets of those articles (copies included)
@@ -25,6 +26,7 @@ FROM (
     FROM fact_news_mention m
     JOIN fact_news_article a ON a.article_id = m.article_id
     WHERE m.published_on = :day
+      AND a.published_estimated = FALSE  -- no readable date: the day is a guess, never counted
     GROUP BY m.agency_code
 ) n
 WHERE agency_daily_indicators.agency_code = n.agency_code

@@ -3,9 +3,9 @@
 -- reruns and overlapping windows leave the same rows.
 INSERT INTO fact_news_article (article_id, canonical_url, url, outlet_code, source, published_at, published_on,
                                published_estimated, title, summary, language, cluster_id, duplicate_of, similarity,
-                               sentiment, first_seen_at, last_seen_at)
+                               sentiment, text_repairs, first_seen_at, last_seen_at)
 SELECT article_id, canonical_url, url, outlet_code, source, published_at, published_on, published_estimated, title,
-       summary, language, cluster_id, duplicate_of, similarity, sentiment, seen_at, seen_at
+       summary, language, cluster_id, duplicate_of, similarity, sentiment, text_repairs, seen_at, seen_at
 FROM stg_news_articles
 ON CONFLICT (article_id) DO UPDATE SET
     summary       = COALESCE(fact_news_article.summary, excluded.summary),

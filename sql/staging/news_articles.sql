@@ -14,5 +14,6 @@ CREATE TEMPORARY TABLE stg_news_articles (
     duplicate_of         VARCHAR,
     similarity           DOUBLE PRECISION,
     sentiment            DOUBLE PRECISION,
-    seen_at              TIMESTAMP
+    seen_at              TIMESTAMP,
+    text_repairs         VARCHAR
 );

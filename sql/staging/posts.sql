@@ -10,5 +10,6 @@ CREATE TEMPORARY TABLE stg_posts (
     hashtags            VARCHAR,
     url                 VARCHAR,
     referenced_post_id  VARCHAR,
-    reference_kind      VARCHAR
+    reference_kind      VARCHAR,
+    text_repairs        VARCHAR
 );
