@@ -10,19 +10,49 @@
     pantau limits [--clear CONNECTION]     what each API said about its limits; lift a connection's blocks
 
 Credentials come from the environment (YOUTUBE_API_KEY, WAREHOUSE_URL); see README.
+
+Errors: one line on stderr, ``pantau: <what, where, how to fix>``, and a non-zero exit;
+``--verbose`` adds the traceback. ``pantau run`` collects every platform even when one
+fails, and ends with one line per failed platform.
 """
 
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from tqdm import tqdm
 
+from etl.errors import DeterministicError
 from etl.platforms import PLATFORMS
 from etl.runtime import RunContext
+
+
+class PlatformsFailed(Exception):
+    """Some platforms of a ``pantau run`` failed; the others, and the indicators, are loaded."""
+
+    def __init__(self, failures: list[str]) -> None:
+        super().__init__("\n".join(failures))
+        self.failures = failures
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one ``pantau: ...`` line (the usage stays in ``--help``)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(2, f"pantau: {message} (see {self.prog} --help)\n")
+
+
+def day_argument(value: str) -> date:
+    """A date argument: YYYY-MM-DD, said plainly when it is not one."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date; use YYYY-MM-DD, e.g. 2026-11-20") from None
 
 
 def _days(first: date, last: date | None) -> list[date]:
@@ -33,7 +63,9 @@ def _days(first: date, last: date | None) -> list[date]:
 
 
 def _run_id(command: str) -> str:
-    return f"cli__{command}__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}"
+    """Unique below the second (microseconds and a random suffix): two runs started together never share landing
+    files or audit rows."""
+    return f"cli__{command}__{datetime.now(UTC).strftime('%Y%m%dT%H%M%S.%f')}_{secrets.token_hex(3)}"
 
 
 def configured_platforms() -> list[str]:
@@ -52,44 +84,56 @@ def configured_platforms() -> list[str]:
 
 
 def run_day(day: date, platforms: Sequence[str], run_id: str) -> dict[str, int]:
-    """One nightly run for ``day`` without Airflow: every shard of every platform, then the indicators."""
+    """One nightly run for ``day`` without Airflow: every shard of every platform, then the indicators.
+
+    A platform that fails (refused credentials, an unreachable API, a shard that cannot be loaded) does not stop
+    the others: like the DAG, they and the indicators are loaded, and :class:`PlatformsFailed` names each failed
+    platform at the end. Its committed shards and ledger stay loaded.
+    """
     from etl import pipeline  # noqa: PLC0415 - keep `pantau --help` fast
-    from etl.http import CredentialsRejected  # noqa: PLC0415
 
     run = RunContext.for_day(day, run_id=run_id, dag_id="cli")
-    pipeline.sync_registry(run)
+    counts = pipeline.sync_registry(run)
+    if not counts.get("dim_account"):
+        print(f"pantau: warning: {day}: the accounts file lists no account; nothing will be collected "
+              "(set PANTAU_ACCOUNTS_FILE or add rows to registry/accounts.csv)", file=sys.stderr)
     loaded: dict[str, int] = {}
-    refused: list[str] = []
+    failures: list[str] = []
     for platform in platforms:
-        for shard in pipeline.plan_shards(platform, run):
-            extracted = pipeline.extract_shard(platform, shard["shard"], shard["shards"], run)
-            try:
+        try:
+            for shard in pipeline.plan_shards(platform, run):
+                extracted = pipeline.extract_shard(platform, shard["shard"], shard["shards"], run)
                 shard_loaded = pipeline.load_shard(pipeline.parse_validate_shard(extracted, run), run)
-            except CredentialsRejected as exc:
-                # Loaded with its ledger; like the DAG, the other platforms go on and the run fails at the end.
-                refused.append(str(exc))
-                continue
-            for table, rows in shard_loaded.items():
-                loaded[table] = loaded.get(table, 0) + rows
+                for table, rows in shard_loaded.items():
+                    loaded[table] = loaded.get(table, 0) + rows
+        except Exception as exc:  # noqa: BLE001 - one platform's failure is reported at the end, the others go on
+            failures.append(f"{day} {platform} failed: {_one_line(exc)}")
     loaded["agency_daily_indicators"] = pipeline.compute_indicators(run)
-    if refused:
-        raise SystemExit(f"pantau: {day}: credentials refused; other platforms and the indicators are loaded: {refused[0]}")
+    if failures:
+        raise PlatformsFailed(failures)
     return loaded
 
 
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, DeterministicError | ValueError) else f"{type(exc).__name__}: {text}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="pantau", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    """Run a command; every error ends as one ``pantau: ...`` line and a non-zero exit (``--verbose``: the traceback)."""
+    parser = OneLineParser(prog="pantau", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--verbose", action="store_true", help="on an error, print the traceback too")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("migrate", help="create or upgrade the warehouse schema")
     sub.add_parser("sync-registry", help="load the registry files into the dimension tables")
     report = sub.add_parser("report", help="write the static HTML report for a day into reports/")
-    report.add_argument("--date", type=date.fromisoformat, help="default: the latest day with indicators")
+    report.add_argument("--date", type=day_argument, help="default: the latest day with indicators")
     limits = sub.add_parser("limits", help="what each API said about its limits, blocks first")
     limits.add_argument("--clear", metavar="CONNECTION", help="lift every block on an Airflow connection (e.g. x_api, meta_graph)")
     for name in ("run", "indicators"):
         cmd = sub.add_parser(name)
-        cmd.add_argument("--date", type=date.fromisoformat, required=True, help="first day (YYYY-MM-DD, Jakarta calendar)")
-        cmd.add_argument("--to", type=date.fromisoformat, help="last day, inclusive (default: --date)")
+        cmd.add_argument("--date", type=day_argument, required=True, help="first day (YYYY-MM-DD, Jakarta calendar)")
+        cmd.add_argument("--to", type=day_argument, help="last day, inclusive (default: --date)")
         if name == "run":
             cmd.add_argument(
                 "--platform", action="append", choices=list(PLATFORMS),
@@ -101,7 +145,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The command's own output goes to stdout (it may be piped); structured logs go to stderr.
     # sys.stderr is looked up at each log call, not bound once (it may be swapped: pytest, redirections).
     structlog.configure(logger_factory=lambda *_: structlog.PrintLogger(sys.stderr))
+    try:
+        return _command(args)
+    except PlatformsFailed as exc:
+        _traceback(args)
+        for line in exc.failures:
+            print(f"pantau: {line}", file=sys.stderr)
+        print(f"pantau: {len(exc.failures)} platform run(s) failed; the other platforms and the indicators are loaded "
+              "(see etl_run and etl_account_coverage)", file=sys.stderr)
+        return 1
+    except (DeterministicError, ValueError, OSError) as exc:
+        _traceback(args)
+        print(f"pantau: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the one-line contract holds for the unexpected too
+        _traceback(args)
+        print(f"pantau: {_one_line(exc)} (run again with --verbose for the traceback)", file=sys.stderr)
+        return 1
 
+
+def _traceback(args: argparse.Namespace) -> None:
+    if args.verbose:
+        traceback.print_exc(file=sys.stderr)
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "report":
         from etl.report import main as report_main  # noqa: PLC0415
 
@@ -130,16 +198,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     today = datetime.now(UTC).date()
     if args.command == "sync-registry":
-        print(pipeline.sync_registry(RunContext.for_day(today, run_id=_run_id("sync"), dag_id="cli")))
+        counts = pipeline.sync_registry(RunContext.for_day(today, run_id=_run_id("sync"), dag_id="cli"))
+        print(counts)
+        if not counts.get("dim_account"):
+            print("pantau: warning: the accounts file lists no account; nothing will be collected", file=sys.stderr)
         return 0
     days = _days(args.date, args.to)
     run_id = _run_id(args.command)
+    failures: list[str] = []
     for day in tqdm(days, desc=args.command, unit="day", file=sys.stderr):
         if args.command == "indicators":
             rows = pipeline.compute_indicators(RunContext.for_day(day, run_id=run_id, dag_id="cli"))
             tqdm.write(f"{day}: {rows} indicator rows")
-        else:
+            continue
+        try:
             tqdm.write(f"{day}: {run_day(day, args.platform or configured_platforms(), run_id)}")
+        except PlatformsFailed as exc:  # the next days still run; every failure is listed at the end
+            failures += exc.failures
+    if failures:
+        raise PlatformsFailed(failures)
     return 0
 
 

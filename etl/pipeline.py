@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import sqlalchemy as sa
 import structlog
 
 from etl.budget import SharedBudget, credential_fingerprint
@@ -30,7 +31,7 @@ from etl.runtime import RunContext, TaskAudit, audited
 from etl.settings import Settings, load_settings
 from etl.sources.base import AccountRef, Extraction
 from etl.sources.frames import iter_frames
-from etl.warehouse import Warehouse
+from etl.warehouse import INDICATOR_LOCK, Warehouse
 
 log = structlog.get_logger(__name__)
 
@@ -453,29 +454,54 @@ STATISTICS_BEFORE = ["dim_post", "fact_post_metrics_daily", "fact_account_daily"
 STATISTICS_AFTER = {"post_daily_increase": ["fact_post_daily_increase"]}
 
 
-def compute_indicators(run: RunContext, settings: Settings | None = None) -> int:
-    """(Re)compute every indicator model for the run's day in one transaction; returns agency_daily_indicators rows."""
-    settings = settings or load_settings()
-    warehouse = open_warehouse(settings)
-    audit = TaskAudit("compute_indicators", source="warehouse")
-    day = run.data_date
-    params = {
+#: How far after a recomputed day later days' indicators are recomputed too (they read earlier days: the previous
+#: day's counters, 48 h of amplification, 7 days of standings, which chain on).
+LATER_DAYS_RECOMPUTED = 35
+
+
+def _indicator_params(day: date, settings: Settings) -> dict[str, Any]:
+    return {
         "day": day,
         "previous_day": day - timedelta(days=1),
         "amplification_day": day - timedelta(days=2),
         "standings_since": day - timedelta(days=7),
         "lookback_start": day - timedelta(days=settings.repull_days + 30),
     }
+
+
+def compute_indicators(run: RunContext, settings: Settings | None = None) -> int:
+    """(Re)compute every indicator model for the run's day in one transaction; returns agency_daily_indicators rows.
+
+    Days may be loaded in any order (backfills, a late shard) or at once: later days that already have indicators
+    (up to :data:`LATER_DAYS_RECOMPUTED` days on) are recomputed in the same transaction, in date order, and on
+    PostgreSQL one computation runs at a time (advisory lock), so the warehouse ends as if the days had been
+    loaded in order.
+    """
+    settings = settings or load_settings()
+    warehouse = open_warehouse(settings)
+    audit = TaskAudit("compute_indicators", source="warehouse")
+    day = run.data_date
     try:
         with audited(warehouse, run, audit), warehouse.transaction() as conn:
+            if warehouse.dialect == "postgresql":
+                conn.execute(sa.text("SET LOCAL lock_timeout = 0"))  # waiting for the other computation is expected
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDICATOR_LOCK})
             # Without fresh statistics PostgreSQL plans the night's joins as if the new rows did not exist.
             warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
-            for model in INDICATOR_MODELS:
-                warehouse.run_file(conn, f"indicators/{model}", params)
-                warehouse.refresh_statistics(conn, STATISTICS_AFTER.get(model, []))
+            later = [r[0] for r in conn.execute(
+                sa.text("SELECT DISTINCT indicator_date FROM agency_daily_indicators "
+                        "WHERE indicator_date > :day AND indicator_date <= :until ORDER BY indicator_date"),
+                {"day": day, "until": day + timedelta(days=LATER_DAYS_RECOMPUTED)},
+            )]
+            for when in [day, *later]:
+                for model in INDICATOR_MODELS:
+                    warehouse.run_file(conn, f"indicators/{model}", _indicator_params(when, settings))
+                    warehouse.refresh_statistics(conn, STATISTICS_AFTER.get(model, []))
             rows = warehouse.scalar(conn, "SELECT COUNT(*) FROM agency_daily_indicators WHERE indicator_date = :day", {"day": day})
             audit.counts["rows_loaded"] = rows
-        log.info("indicators computed", **run.log_extra(rows=rows))
+            if later:
+                audit.message = f"later days recomputed: {', '.join(str(d) for d in later)}"
+        log.info("indicators computed", **run.log_extra(rows=rows, later_days=[str(d) for d in later]))
         return int(rows)
     finally:
         warehouse.dispose()

@@ -2,12 +2,16 @@
 
 Each reader checks its file and stops on the first bad line with a message
 naming the file, the line and the field, so an operator editing a CSV by
-hand knows exactly what to fix.
+hand knows exactly what to fix. Files are UTF-8 (a byte-order mark, as
+spreadsheet programs write it, is accepted); other bytes, a row with more or
+fewer fields than the header, and one platform handle or id under two account
+keys are refused with the line.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,13 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 from etl import platforms
+from etl.errors import DeterministicError
 
 CATEGORIES = ("kementerian", "lembaga", "provinsi", "kabkota")
 PLATFORMS = tuple(platforms.PLATFORMS)
 ALIAS_KINDS = ("name", "short", "abbreviation", "colloquial", "former_name")
 
 
-class RegistryError(ValueError):
+class RegistryError(DeterministicError, ValueError):
     """A registry file that cannot be loaded as it is."""
 
 
@@ -44,15 +49,43 @@ class Registry:
         return pd.DataFrame(rows, columns=["campaign_code", "term_kind", "term"])
 
 
-def _rows(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
+def read_text(path: Path) -> str:
+    """A registry file's text: UTF-8, with or without a byte-order mark; other bytes are named by line and offset."""
     if not path.exists():
         raise RegistryError(f"{path}: file not found")
-    with path.open(encoding="utf-8", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in columns if c not in (reader.fieldnames or [])]
-        if missing:
-            raise RegistryError(f"{path}: missing column(s) {', '.join(missing)}")
-        return [(number, {k: (v or "").strip() for k, v in row.items() if k}) for number, row in enumerate(reader, start=2)]
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise RegistryError(
+            f"{path}:{line}: byte 0x{data[exc.start]:02x} at byte offset {exc.start} (column {column}) is not UTF-8; "
+            "save the file as UTF-8"
+        ) from None
+
+
+def csv_rows(path: Path, columns: list[str]) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) of a registry CSV with every field stripped; a row whose field count differs from the header's
+    is refused (a missing or extra comma shifts every later field into the wrong column)."""
+    reader = csv.reader(io.StringIO(read_text(path), newline=""))
+    header = [h.strip() for h in next(reader, [])]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise RegistryError(f"{path}: missing column(s) {', '.join(missing)}")
+    rows = []
+    for fields in reader:
+        line = reader.line_num
+        if not fields:
+            continue
+        if len(fields) != len(header):
+            raise RegistryError(
+                f"{path}:{line}: row {line} has {len(fields)} fields, the header has {len(header)}; "
+                "check for a missing or extra comma (quote a value that contains one)"
+            )
+        rows.append((line, {k: v.strip() for k, v in zip(header, fields, strict=True) if k}))
+    return rows
+
 
 
 def _date(path: Path, line: int, field: str, value: str) -> date | None:
@@ -75,7 +108,7 @@ def _require(path: Path, line: int, field: str, value: str, allowed: tuple[str, 
 def read_agencies(path: Path) -> pd.DataFrame:
     columns = ["agency_code", "name", "short_name", "category", "parent_agency_code", "region_code"]
     records, seen = [], set()
-    for line, row in _rows(path, columns):
+    for line, row in csv_rows(path, columns):
         code = _require(path, line, "agency_code", row["agency_code"])
         if code in seen:
             raise RegistryError(f"{path}:{line}: field agency_code: {code!r} appears twice")
@@ -93,7 +126,7 @@ def read_agencies(path: Path) -> pd.DataFrame:
 def read_aliases(path: Path, agency_codes: set[str]) -> pd.DataFrame:
     columns = ["agency_code", "alias", "kind", "valid_from", "valid_to"]
     records: dict[tuple[str, str], dict[str, object]] = {}
-    for line, row in _rows(path, columns):
+    for line, row in csv_rows(path, columns):
         code = _require(path, line, "agency_code", row["agency_code"])
         if code not in agency_codes:
             raise RegistryError(f"{path}:{line}: field agency_code: {code!r} is not in agencies.csv")
@@ -111,11 +144,19 @@ def read_aliases(path: Path, agency_codes: set[str]) -> pd.DataFrame:
 def read_accounts(path: Path, agency_codes: set[str]) -> pd.DataFrame:
     columns = ["account_key", "agency_code", "platform", "handle", "platform_account_id", "layer", "active_from", "active_to"]
     records, seen = [], set()
-    for line, row in _rows(path, columns):
+    owners: dict[tuple[str, str, str], str] = {}  # (platform, field, value) -> account key
+    for line, row in csv_rows(path, columns):
         key = _require(path, line, "account_key", row["account_key"])
         if key in seen:
             raise RegistryError(f"{path}:{line}: field account_key: {key!r} appears twice")
         seen.add(key)
+        for field, value in (("handle", row["handle"].lstrip("@").lower()), ("platform_account_id", row["platform_account_id"])):
+            other = owners.setdefault((row["platform"], field, value), key) if value else key
+            if other != key:
+                raise RegistryError(
+                    f"{path}:{line}: field {field}: {row['platform']} {field} {row[field]!r} of {key!r} is already "
+                    f"account {other!r}; one account key per platform account (remove or merge one of the rows)"
+                )
         code = _require(path, line, "agency_code", row["agency_code"])
         if code not in agency_codes:
             raise RegistryError(f"{path}:{line}: field agency_code: {code!r} is not in agencies.csv")
@@ -140,7 +181,7 @@ def read_campaigns(paths: list[Path]) -> pd.DataFrame:
     columns = ["campaign_code", "name", "theme", "hashtags", "keywords", "starts_on", "ends_on", "is_sandbox"]
     records = []
     for path in paths:
-        for line, row in _rows(path, columns):
+        for line, row in csv_rows(path, columns):
             starts = _date(path, line, "starts_on", _require(path, line, "starts_on", row["starts_on"]))
             ends = _date(path, line, "ends_on", _require(path, line, "ends_on", row["ends_on"]))
             if starts and ends and ends < starts:

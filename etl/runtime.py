@@ -70,11 +70,56 @@ class TaskAudit:
 AUDIT_COUNTS = ("rows_extracted", "rows_valid", "rows_quarantined", "rows_loaded", "api_calls", "api_retries")
 
 
+def _audit_record(run: RunContext, audit: TaskAudit, started: datetime, seconds: float | None) -> dict[str, Any]:
+    return {
+        "run_id": run.run_id,
+        "dag_id": run.dag_id,
+        "task_id": audit.task_id,
+        "map_index": audit.map_index,
+        "source": audit.source,
+        "shard": audit.shard,
+        "data_date": run.data_date,
+        "started_at": started,
+        "finished_at": None if seconds is None else datetime.now(UTC).replace(tzinfo=None),
+        "status": audit.status if seconds is not None else "running",
+        **{name: audit.counts.get(name) for name in AUDIT_COUNTS},
+        "seconds": seconds,
+        "message": audit.message,
+    }
+
+
+#: A try that was killed (SIGKILL, lost worker) never writes its end: the next try of the task finds it "running".
+INTERRUPTED = "interrupted: the task was killed before it finished; found by the next try ({run_id})"
+
+
+def _start(warehouse: Any, run: RunContext, audit: TaskAudit, started: datetime) -> None:
+    """Mark earlier tries of this task for this day still "running" as failed, then record this try as running."""
+    import sqlalchemy as sa  # noqa: PLC0415 - runtime stays importable without the warehouse stack
+
+    with warehouse.transaction() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE etl_run SET status = 'failed', finished_at = :now, message = :message "
+                "WHERE status = 'running' AND dag_id = :dag_id AND task_id = :task_id AND map_index = :map_index "
+                "AND data_date = :day"
+            ),
+            {"now": started, "message": INTERRUPTED.format(run_id=run.run_id), "dag_id": run.dag_id, "task_id": audit.task_id,
+             "map_index": audit.map_index, "day": run.data_date},
+        )
+        warehouse.merge(conn, "etl_run", pd.DataFrame([_audit_record(run, audit, started, None)]), "etl_run")
+
+
 @contextmanager
 def audited(warehouse: Any, run: RunContext, audit: TaskAudit) -> Iterator[TaskAudit]:
-    """Run a block and record it in ``etl_run``: success, partial (some accounts failed) or failed with the error."""
+    """Run a block and record it in ``etl_run``: running when it starts, then success, partial (some accounts
+    failed) or failed with the error. A try killed before its end stays "running" until the next try of the
+    same task and day marks it failed (:data:`INTERRUPTED`)."""
     started = datetime.now(UTC).replace(tzinfo=None)
     clock = time.perf_counter()
+    try:
+        _start(warehouse, run, audit, started)
+    except Exception:  # noqa: BLE001 - the audit must never stop the task
+        log.exception("could not record the task start in etl_run", **run.log_extra(task=audit.task_id))
     try:
         yield audit
     except BaseException as exc:
@@ -82,21 +127,7 @@ def audited(warehouse: Any, run: RunContext, audit: TaskAudit) -> Iterator[TaskA
         audit.message = f"{type(exc).__name__}: {exc}"[:2000]
         raise
     finally:
-        record = {
-            "run_id": run.run_id,
-            "dag_id": run.dag_id,
-            "task_id": audit.task_id,
-            "map_index": audit.map_index,
-            "source": audit.source,
-            "shard": audit.shard,
-            "data_date": run.data_date,
-            "started_at": started,
-            "finished_at": datetime.now(UTC).replace(tzinfo=None),
-            "status": audit.status,
-            **{name: audit.counts.get(name) for name in AUDIT_COUNTS},
-            "seconds": round(time.perf_counter() - clock, 3),
-            "message": audit.message,
-        }
+        record = _audit_record(run, audit, started, round(time.perf_counter() - clock, 3))
         try:
             with warehouse.transaction() as conn:
                 warehouse.merge(conn, "etl_run", pd.DataFrame([record]), "etl_run")

@@ -6,7 +6,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from etl.errors import DeterministicError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(DeterministicError, ValueError):
+    """A PANTAU_* setting that cannot be used."""
 
 
 def _path(name: str, default: Path) -> Path:
@@ -14,14 +20,17 @@ def _path(name: str, default: Path) -> Path:
     return Path(value) if value else default
 
 
-def _int(name: str, default: int) -> int:
+def _int(name: str, default: int, minimum: int | None = None) -> int:
     value = os.environ.get(name)
     if value is None or value == "":
         return default
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
-        raise ValueError(f"setting {name} must be an integer, got {value!r}") from None
+        raise SettingsError(f"setting {name} must be an integer, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise SettingsError(f"setting {name} must be at least {minimum}, got {number}; unset it for the default {default}")
+    return number
 
 
 def _float(name: str, default: float) -> float:
@@ -31,7 +40,7 @@ def _float(name: str, default: float) -> float:
     try:
         return float(value)
     except ValueError:
-        raise ValueError(f"setting {name} must be a number, got {value!r}") from None
+        raise SettingsError(f"setting {name} must be a number, got {value!r}") from None
 
 
 @dataclass(frozen=True)
@@ -83,9 +92,9 @@ def load_settings() -> Settings:
         accounts_file=_path("PANTAU_ACCOUNTS_FILE", registry_dir / "accounts.csv"),
         warehouse_url=os.environ.get("WAREHOUSE_URL") or None,
         repull_days=_int("PANTAU_REPULL_DAYS", 30),
-        shard_size=_int("PANTAU_SHARD_SIZE", 250),
+        shard_size=_int("PANTAU_SHARD_SIZE", 250, minimum=1),
         youtube_quota_budget=_int("PANTAU_YOUTUBE_QUOTA_BUDGET", 10_000),
         http_timeout=_float("PANTAU_HTTP_TIMEOUT", 30.0),
-        http_max_attempts=_int("PANTAU_HTTP_MAX_ATTEMPTS", 5),
+        http_max_attempts=_int("PANTAU_HTTP_MAX_ATTEMPTS", 5, minimum=1),
         max_quarantine_share=_float("PANTAU_MAX_QUARANTINE_SHARE", 0.5),
     )

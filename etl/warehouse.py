@@ -4,6 +4,14 @@ Every load is: create a temporary staging table (``sql/staging``), fill it
 through the engine's bulk path (COPY on PostgreSQL, a registered Arrow/pandas
 relation on DuckDB), then run one merge per target table (``sql/merge``), all
 inside one transaction.  SQL is kept in files with bound parameters.
+
+On PostgreSQL every connection is checked before use (``pool_pre_ping``: a
+connection the server dropped while idle is replaced, not handed to the run)
+and carries a ``statement_timeout`` and a ``lock_timeout``
+(PANTAU_PG_STATEMENT_TIMEOUT_SECONDS, PANTAU_PG_LOCK_TIMEOUT_SECONDS), so a
+stuck query or a lock held by a forgotten session fails the task with a clear
+error instead of hanging the night. Migrations and indicator computations run
+under PostgreSQL advisory locks: concurrent processes wait for each other.
 """
 
 from __future__ import annotations
@@ -20,13 +28,18 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from etl.settings import PROJECT_ROOT
+from etl.errors import WarehouseError
+from etl.settings import PROJECT_ROOT, _float
 
 log = structlog.get_logger(__name__)
 SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 BULK_CHUNK_ROWS = 50_000
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+#: pg_advisory_lock keys: one process migrates at a time; one indicator computation at a time.
+MIGRATION_LOCK = 74_617_009_001
+INDICATOR_LOCK = 74_617_009_002
+SUPPORTED = "postgresql+psycopg://user@host:5432/db or duckdb:///path/to/warehouse.duckdb"
 
 
 def sql_file(name: str) -> str:
@@ -47,10 +60,29 @@ class Warehouse:
         self.url = url
         if url.startswith("duckdb:///"):
             Path(url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = sa.create_engine(url, poolclass=sa.pool.NullPool if url.startswith("duckdb") else None)
+        try:
+            parsed = sa.engine.make_url(url)
+        except sa.exc.ArgumentError:
+            raise WarehouseError(f"WAREHOUSE_URL is not a database URL; use {SUPPORTED}") from None
+        if parsed.get_backend_name() not in {"duckdb", "postgresql"}:
+            raise WarehouseError(
+                f"WAREHOUSE_URL scheme {parsed.drivername!r} is not supported; use {SUPPORTED}"
+            )
+        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "postgresql":
+            statement = int(_float("PANTAU_PG_STATEMENT_TIMEOUT_SECONDS", 1800) * 1000)
+            lock = int(_float("PANTAU_PG_LOCK_TIMEOUT_SECONDS", 120) * 1000)
+            options = {
+                "pool_pre_ping": True,
+                "connect_args": {"options": f"-c statement_timeout={statement} -c lock_timeout={lock}", "connect_timeout": 10},
+            }
+        try:
+            self.engine: Engine = sa.create_engine(
+                url, poolclass=sa.pool.NullPool if url.startswith("duckdb") else None, **options
+            )
+        except (sa.exc.NoSuchModuleError, ModuleNotFoundError) as exc:
+            raise WarehouseError(f"WAREHOUSE_URL scheme {parsed.drivername!r} cannot be used ({exc}); use {SUPPORTED}") from None
         self.dialect = self.engine.dialect.name  # "duckdb" or "postgresql"
-        if self.dialect not in {"duckdb", "postgresql"}:
-            raise ValueError(f"unsupported warehouse dialect {self.dialect!r} in WAREHOUSE_URL")
 
     def __repr__(self) -> str:
         return f"Warehouse({self.engine.url.render_as_string(hide_password=True)})"
@@ -81,8 +113,35 @@ class Warehouse:
 
     # -- migrations -----------------------------------------------------------------
 
+    @contextmanager
+    def advisory_lock(self, key: int) -> Iterator[None]:
+        """Hold PostgreSQL's session advisory lock ``key`` for the block (other processes wait); DuckDB: nothing to do,
+        its file lock already lets one process write at a time."""
+        if self.dialect != "postgresql":
+            yield
+            return
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SET lock_timeout = 0"))  # waiting for another migration is expected, not an error
+            conn.execute(sa.text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
+
     def migrate(self) -> list[str]:
-        """Apply the migrations in sql/migrations not applied yet, each in its own transaction."""
+        """Apply the migrations in sql/migrations not applied yet, each in its own transaction, one process at a time."""
+        try:
+            with self.advisory_lock(MIGRATION_LOCK):
+                return self._migrate()
+        except sa.exc.OperationalError as exc:
+            first = str(exc.orig or exc).strip().splitlines()[0]
+            raise WarehouseError(
+                f"cannot reach the warehouse {self!r}: {first}; check WAREHOUSE_URL and that the database server is running"
+            ) from exc
+
+    def _migrate(self) -> list[str]:
         applied: list[str] = []
         with self.transaction() as conn:
             conn.execute(

@@ -19,7 +19,6 @@ guid; without either, the title and date.
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import time
@@ -37,6 +36,7 @@ import structlog
 from etl.http import ApiClient, ApiError, FatalApiError, RetriableApiError
 from etl.news.canonical import UrlError, article_id, canonical_url
 from etl.news.dates import parse_feed_date
+from etl.registry import RegistryError, csv_rows
 from etl.sources.frames import repair_fields
 
 log = structlog.get_logger(__name__)
@@ -103,42 +103,38 @@ def read_feed_list(path: Path, feeds_base: str | None = None) -> list[FeedSpec]:
     A feed URL may start with ``{feeds_base}`` (the sandbox's feed list does): it is replaced by
     ``feeds_base``, the host of the ``news_feeds`` connection.
     """
-    if not path.exists():
-        raise FeedListError(f"{path}: file not found")
-    with path.open(encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        missing = [c for c in FEED_COLUMNS[:3] if c not in (reader.fieldnames or [])]
-        if missing:
-            raise FeedListError(f"{path}: missing column(s) {', '.join(missing)}")
-        feeds, seen = [], set()
-        for line, row in enumerate(reader, start=2):
-            row = {k: (v or "").strip() for k, v in row.items() if k}
-            for column in FEED_COLUMNS[:3]:
-                if not row.get(column):
-                    raise FeedListError(f"{path}:{line}: field {column} is empty")
-            if "{feeds_base}" in row["feed_url"]:
-                if not feeds_base:
-                    raise FeedListError(
-                        f"{path}:{line}: field feed_url: uses {{feeds_base}} but the news_feeds connection "
-                        "(or PANTAU_NEWS_FEEDS_BASE) gives no host"
-                    )
-                row["feed_url"] = row["feed_url"].replace("{feeds_base}", feeds_base.rstrip("/"))
-            if not row["feed_url"].startswith(("http://", "https://")):
-                raise FeedListError(f"{path}:{line}: field feed_url: {row['feed_url']!r} is not an http(s) URL")
-            if row["feed_url"] in seen:
-                raise FeedListError(f"{path}:{line}: field feed_url: {row['feed_url']!r} appears twice")
-            seen.add(row["feed_url"])
-            zone = row.get("timezone") or DEFAULT_FEED_TIMEZONE
-            try:
-                ZoneInfo(zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise FeedListError(f"{path}:{line}: field timezone: {zone!r} is not an IANA time zone such as Asia/Jakarta") from None
-            feeds.append(
-                FeedSpec(
-                    row["outlet_code"], row["outlet_name"], row["feed_url"], outlet_code_for_domain(row.get("domain") or "") or None,
-                    row.get("province_code") or None, row.get("language") or "id", zone,
+    try:
+        rows = csv_rows(path, FEED_COLUMNS[:3])
+    except RegistryError as exc:
+        raise FeedListError(str(exc)) from None
+    feeds, seen = [], set()
+    for line, row in rows:
+        for column in FEED_COLUMNS[:3]:
+            if not row.get(column):
+                raise FeedListError(f"{path}:{line}: field {column} is empty")
+        if "{feeds_base}" in row["feed_url"]:
+            if not feeds_base:
+                raise FeedListError(
+                    f"{path}:{line}: field feed_url: uses {{feeds_base}} but the news_feeds connection "
+                    "(or PANTAU_NEWS_FEEDS_BASE) gives no host"
                 )
+            row["feed_url"] = row["feed_url"].replace("{feeds_base}", feeds_base.rstrip("/"))
+        if not row["feed_url"].startswith(("http://", "https://")):
+            raise FeedListError(f"{path}:{line}: field feed_url: {row['feed_url']!r} is not an http(s) URL")
+        if row["feed_url"] in seen:
+            raise FeedListError(f"{path}:{line}: field feed_url: {row['feed_url']!r} appears twice")
+        seen.add(row["feed_url"])
+        zone = row.get("timezone") or DEFAULT_FEED_TIMEZONE
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise FeedListError(f"{path}:{line}: field timezone: {zone!r} is not an IANA time zone such as Asia/Jakarta") from None
+        feeds.append(
+            FeedSpec(
+                row["outlet_code"], row["outlet_name"], row["feed_url"], outlet_code_for_domain(row.get("domain") or "") or None,
+                row.get("province_code") or None, row.get("language") or "id", zone,
             )
+        )
     return feeds
 
 
