@@ -47,15 +47,27 @@ def news_mentions() -> None:
 
     @task
     def transform_validate(extracted: dict[str, Any]) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from etl.errors import DeterministicError
         from etl.news.pipeline import transform_news
 
-        return transform_news(extracted, _run())
+        try:
+            return transform_news(extracted, _run())
+        except DeterministicError as exc:  # bad data fails the same way on every try: no retries
+            raise AirflowFailException(str(exc)) from exc
 
     @task
     def load(validated: dict[str, Any]) -> dict[str, int]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from etl.errors import DeterministicError
         from etl.news.pipeline import load_news
 
-        return load_news(validated, _run())
+        try:
+            return load_news(validated, _run())
+        except DeterministicError as exc:  # bad data fails the same way on every try: no retries
+            raise AirflowFailException(str(exc)) from exc
 
     @task(outlets=TABLE_ASSETS)
     def publish(loaded: dict[str, int], outlet_events: Any = None) -> dict[str, int]:

@@ -59,21 +59,30 @@ def social_metrics() -> None:
 
             @task
             def parse_validate(extracted: dict[str, Any]) -> dict[str, Any]:
+                from airflow.sdk.exceptions import AirflowFailException
+
+                from etl.errors import DeterministicError
                 from etl.pipeline import parse_validate_shard
 
-                return parse_validate_shard(extracted, _run())
+                try:
+                    return parse_validate_shard(extracted, _run())
+                except DeterministicError as exc:
+                    # The same landing fails the same way: fail now, naming the row, without retries.
+                    raise AirflowFailException(str(exc)) from exc
 
             @task
             def load(validated: dict[str, Any]) -> dict[str, int]:
                 from airflow.sdk.exceptions import AirflowFailException
 
+                from etl.errors import DeterministicError
                 from etl.http import CredentialsRejected
                 from etl.pipeline import load_shard
 
                 try:
                     return load_shard(validated, _run())
-                except CredentialsRejected as exc:
-                    # The ledger and what was read are loaded; retrying cannot renew a token: fail now, without retries.
+                except (CredentialsRejected, DeterministicError) as exc:
+                    # The ledger and what was read are loaded; retrying cannot renew a token or change the data:
+                    # fail now, without retries.
                     raise AirflowFailException(str(exc)) from exc
 
             return load(parse_validate(extract(shard)))

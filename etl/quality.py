@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 import structlog
 
+from etl.errors import DataError
 from etl.settings import PROJECT_ROOT
 
 log = structlog.get_logger(__name__)
@@ -26,8 +27,9 @@ EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
 ROW_ID = "_pantau_row"
 
 
-class QualityGateFailed(Exception):
-    """Too much of a batch failed its suite; the bad rows are already in quarantine."""
+class QualityGateFailed(DataError):
+    """Too much of a batch failed its suite; the bad rows are already in quarantine. Deterministic: the same
+    landing fails the same way, so the task fails without retries."""
 
 
 @dataclass

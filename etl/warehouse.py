@@ -28,7 +28,7 @@ import sqlalchemy as sa
 import structlog
 from sqlalchemy.engine import Connection, Engine
 
-from etl.errors import WarehouseError
+from etl.errors import DataError, WarehouseError
 from etl.settings import PROJECT_ROOT, _float
 
 log = structlog.get_logger(__name__)
@@ -188,6 +188,7 @@ class Warehouse:
         missing = [c for c in columns if c not in df.columns]
         if missing:
             raise ValueError(f"frame {frame} lacks staging columns {missing}")
+        refuse_unstorable_text(frame, df[columns])
         for start in range(0, len(df), BULK_CHUNK_ROWS):
             chunk = df.iloc[start : start + BULK_CHUNK_ROWS][columns]
             if self.dialect == "postgresql":
@@ -225,6 +226,32 @@ class Warehouse:
     def table_counts(self, tables: list[str]) -> dict[str, int]:
         with self.engine.connect() as conn:
             return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
+
+
+_UNSTORABLE = r"[\x00\ud800-\udfff]"
+
+
+def refuse_unstorable_text(frame: str, df: pd.DataFrame) -> None:
+    """Raise :class:`DataError` naming the first row holding a NUL byte or a lone surrogate.
+
+    Parsers repair such text (etl/sources/frames.py); text that still carries one would make PostgreSQL's COPY
+    (NUL) or the driver (surrogates) fail the whole transaction with a message naming no row. Retrying cannot
+    help: the error is deterministic.
+    """
+    for column in df.columns:
+        values = df[column]
+        if values.dtype != object and not pd.api.types.is_string_dtype(values):
+            continue
+        texts = values[values.map(lambda v: isinstance(v, str))]
+        hostile = texts[texts.str.contains(_UNSTORABLE, regex=True)]
+        if len(hostile):
+            position = df.index.get_loc(hostile.index[0])
+            what = "a NUL byte" if "\x00" in hostile.iloc[0] else "a lone UTF-16 surrogate"
+            key = ", ".join(f"{c}={df[c].iloc[position]!r}" for c in df.columns[:3] if c != column)
+            raise DataError(
+                f"frame {frame}: row {position} ({key}) field {column}: holds {what} the warehouse cannot store; "
+                "repair it in the parser (etl.sources.frames.repair_text)"
+            )
 
 
 def _python_rows(df: pd.DataFrame) -> Iterator[tuple[Any, ...]]:

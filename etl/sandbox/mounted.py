@@ -17,7 +17,11 @@ here, identically for every platform:
   and then vanished;
 * ``hide_likes_ratio``: read by the API when it shapes a post;
 * ``removed_fields`` (Facebook only): read by the Graph API, which refuses
-  those fields as a newer version would (:mod:`etl.platforms.graph.emulator`).
+  those fields as a newer version would (:mod:`etl.platforms.graph.emulator`);
+* ``hostile_text`` (N): the first N posts served get a NUL byte and a lone
+  UTF-16 surrogate in their text (JSON-escaped, ``\\u0000`` and ``\\ud83d``, as a
+  JSON encoder writes them), in every answer that carries them; their ids
+  are in :attr:`MountedApi.hostile`.
 """
 
 from __future__ import annotations
@@ -39,6 +43,24 @@ Answer = tuple[int, dict[str, str], Any]
 
 def dumps(obj: Any) -> bytes:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+#: What ``hostile_text`` appends to a poisoned post's text fields.
+HOSTILE_SUFFIX = " \x00 \ud83d"
+TEXT_FIELDS = frozenset({"text", "caption", "message", "title", "description", "video_description", "name"})
+
+
+def _poison(node: Any) -> None:
+    """Append :data:`HOSTILE_SUFFIX` to every text field under ``node``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in TEXT_FIELDS and isinstance(value, str):
+                node[key] = value + HOSTILE_SUFFIX
+            else:
+                _poison(value)
+    elif isinstance(node, list):
+        for value in node:
+            _poison(value)
 
 
 def encode_cursor(published: datetime, post_id: str) -> str:
@@ -76,6 +98,8 @@ class MountedApi:
         self.deleted: set[str] = set()  # posts removed by delete_between_pages
         #: Post ids (as the API spells them) sent in complete 200 answers: what a client could have read.
         self.served: set[str] = set()
+        #: Post ids (as served) given hostile text by the ``hostile_text`` fault.
+        self.hostile: set[str] = set()
         self._lock = threading.Lock()
         self._local = threading.local()
 
@@ -147,7 +171,7 @@ class MountedApi:
         self._maybe_delete(self.cursor_of(request.query, request.body), request.body)
         self._local.ids = []
         status, headers, payload = self.handle(request.method, request.path, request.query, request.headers, request.body)
-        body = dumps(payload)
+        body = self._hostile(payload) if status == 200 and self.faults.get(f"{self.platform}.hostile_text") else dumps(payload)
         if faults.get("truncate") and status == 200:
             body = body[: len(body) // 2]
             self.count_fault(f"{self.platform}.truncate")
@@ -156,6 +180,36 @@ class MountedApi:
                 self.served.update(self._local.ids)
         self._local.ids = None
         return status, {**headers, ENDPOINT_HEADER: endpoint}, body
+
+    def _hostile(self, payload: Any) -> bytes:
+        """The answer with the chosen posts' text poisoned, JSON-escaped (ASCII) as a real encoder sends it."""
+        wanted = int(self.faults.get(f"{self.platform}.hostile_text") or 0)
+        found = False
+
+        def walk(node: Any) -> None:
+            nonlocal found
+            if isinstance(node, dict):
+                post_id = node.get("id")
+                if isinstance(post_id, str) and post_id in self._local.ids:
+                    with self._lock:
+                        if post_id not in self.hostile and len(self.hostile) < wanted:
+                            self.hostile.add(post_id)
+                            self.count_fault(f"{self.platform}.hostile_text")
+                        chosen = post_id in self.hostile
+                    if chosen:
+                        _poison(node)
+                        found = True
+                        return
+                for value in node.values():
+                    walk(value)
+            elif isinstance(node, list):
+                for value in node:
+                    walk(value)
+
+        walk(payload)
+        if not found:
+            return dumps(payload)
+        return json.dumps(payload, ensure_ascii=True, separators=(",", ":")).encode("ascii")
 
     def retry_headers(self, seconds: int) -> dict[str, str]:
         return {"Retry-After": str(seconds)}

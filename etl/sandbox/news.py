@@ -224,7 +224,7 @@ class NewsApi:
             stories = [s for s in self.universe.recent(now) if s["outlet"] == outlet]
             link = f"https://www.{host}/"
             text = {"rss": _rss, "atom": _atom, "rdf": _rdf}[kind](name, link, stories, now)
-            body = text.encode("utf-8")
+            body = self._hostile(text.encode("utf-8"))
             content_type = "application/atom+xml; charset=utf-8" if kind == "atom" else content_type
         else:
             return 404, {"Content-Type": "text/html", ENDPOINT_HEADER: "feeds.not_found"}, b"<html>Not Found</html>"
@@ -242,6 +242,18 @@ class NewsApi:
         else:
             headers["Last-Modified"] = last_modified
         return 200, headers, body
+
+    def _hostile(self, body: bytes) -> bytes:
+        """Fault ``feeds.hostile_text`` (N): the next N outlet feeds served carry, in their first item's title, a
+        character reference to a lone surrogate (``&#xD83D;``, which makes XML parsers refuse the whole feed)
+        and a raw NUL byte."""
+        left = int(self.faults.get("feeds.hostile_text") or 0)
+        match = re.search(rb"<(?:item|entry)[\s>].*?<title[^>]*>", body, re.S)
+        if left <= 0 or match is None:
+            return body
+        self.faults["feeds.hostile_text"] = left - 1 if left > 1 else None
+        self.count_fault("feeds.hostile_text")
+        return body[: match.end()] + b"&#xD83D;\x00 " + body[match.end() :]
 
     # -- GDELT --------------------------------------------------------------------------
 

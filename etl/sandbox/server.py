@@ -94,6 +94,7 @@ def load_platform_layers(accounts_csv: Path, platform: str) -> dict[str, tuple[s
 FAULT_PLATFORMS = (*PLATFORMS, "gdelt", "feeds")
 FAULT_SWITCHES = (
     "status_burst", "slow_seconds", "slow_count", "truncate_count", "hide_likes_ratio", "token_expired", "delete_between_pages",
+    "hostile_text",
 )
 #: Switches only one emulated API has.
 PLATFORM_FAULT_SWITCHES = {"facebook": ("removed_fields",)}
@@ -189,7 +190,7 @@ class Faults(MutableMapping[str, Any]):
                 "count": int(value.get("count", 1)),
                 "retry_after": None if retry is None else int(retry),
             }
-        if key.endswith((".slow_count", ".truncate_count", ".delete_between_pages")):
+        if key.endswith((".slow_count", ".truncate_count", ".delete_between_pages", ".hostile_text")):
             return int(value)
         if key.endswith(".token_expired"):
             return bool(value) or None
