@@ -266,6 +266,15 @@ def _record_key(frame: str, row: pd.Series) -> str:
     return "record:" + hashlib.sha256(str(row.get("record")).encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
+def _latest_per_key(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """A retried call lands the same item twice: the last answer is the freshest. Rows missing a key column are not
+    one item: each is kept (only exact repeats of the same raw record collapse), for quarantine to hold them all."""
+    keyed = df[keys].notna().all(axis=1)
+    complete = df[keyed].drop_duplicates(subset=keys, keep="last")
+    partial = df[~keyed].drop_duplicates(subset=["record"], keep="last")
+    return pd.concat([complete, partial]).sort_index().reset_index(drop=True)
+
+
 def _with_account_keys(name: str, df: pd.DataFrame, accounts: dict[str, str], post_accounts: dict[str, str]) -> pd.DataFrame:
     """The registry's account key on every row: by the platform's account id, or for metrics by their post's account."""
     if name in ("account_snapshots", "posts"):
@@ -331,8 +340,7 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
         post_accounts: dict[str, str] = {}
         for name, df in iter_frames(frames):
             if name in FRAME_KEYS:
-                # A retried call lands the same item twice; the last answer is the freshest.
-                df = df.drop_duplicates(subset=FRAME_KEYS[name], keep="last").reset_index(drop=True)
+                df = _latest_per_key(df, FRAME_KEYS[name])
                 df = _with_account_keys(name, df, account_by_platform_id, post_accounts)
                 checked, failed = validate_or_hold(name, df, max_bad_share=settings.max_quarantine_share, source=f"{platform} {part}")
                 gate_error = gate_error or failed

@@ -39,6 +39,8 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 #: pg_advisory_lock keys: one process migrates at a time; one indicator computation at a time.
 MIGRATION_LOCK = 74_617_009_001
 INDICATOR_LOCK = 74_617_009_002
+#: Staging columns a frame may leave out (NULL).
+OPTIONAL_COLUMNS = ("text_repairs",)
 SUPPORTED = "postgresql+psycopg://user@host:5432/db or duckdb:///path/to/warehouse.duckdb"
 
 
@@ -185,6 +187,8 @@ class Warehouse:
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
         self.run_file(conn, f"staging/{frame}")
         columns = [row[0] for row in conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).cursor.description]
+        # A note column older frames (and hand-built ones) do not carry: NULL.
+        df = df.assign(**{c: None for c in OPTIONAL_COLUMNS if c in columns and c not in df.columns})
         missing = [c for c in columns if c not in df.columns]
         if missing:
             raise ValueError(f"frame {frame} lacks staging columns {missing}")

@@ -26,8 +26,12 @@ def captured(day: date) -> datetime:
     return utc(day + timedelta(days=1), 1)
 
 
-def build_scenario(warehouse: Warehouse) -> Warehouse:
-    """Load the scenario into ``warehouse`` and compute D1..D3 (WAREHOUSE_URL must point at it)."""
+def build_scenario(warehouse: Warehouse, days: tuple[date, ...] | None = None) -> Warehouse:
+    """Load the scenario into ``warehouse`` and compute D1..D3 (WAREHOUSE_URL must point at it).
+
+    With ``days``, each day's facts (snapshots, metrics, coverage, the posts published by then) are loaded and its
+    indicators computed one day at a time, in that order, as nightly runs or a backfill would.
+    """
     agencies = pd.DataFrame(
         [("KEM-A", "Kementerian A", "kementerian"), ("KEM-B", "Kementerian B", "kementerian"), ("PROV-C", "Provinsi C", "provinsi")],
         columns=["agency_code", "name", "category"],
@@ -96,6 +100,16 @@ def build_scenario(warehouse: Warehouse) -> Warehouse:
         warehouse.merge(conn, "accounts", accounts, "dim_account", {"closed_on": D3})
         warehouse.merge(conn, "campaigns", campaigns, "campaign")
         warehouse.merge(conn, "campaign_terms", terms, "campaign_term")
+    if days is not None:
+        for day in days:
+            with warehouse.transaction() as conn:
+                warehouse.merge(conn, "account_snapshots", snapshots[snapshots["snapshot_date"] == day], "fact_account_daily")
+                warehouse.merge(conn, "posts", posts[posts["published_on"] <= day], "dim_post", {"snapshot_date": day})
+                warehouse.merge(conn, "post_metrics", metrics[metrics["snapshot_date"] == day], "fact_post_metrics_daily")
+                warehouse.merge(conn, "account_coverage", coverage[coverage["snapshot_date"] == day], "etl_account_coverage")
+            compute_indicators(RunContext.for_day(day, run_id=f"day-{day}", dag_id="agency_indicators"), load_settings())
+        return warehouse
+    with warehouse.transaction() as conn:
         warehouse.merge(conn, "account_snapshots", snapshots, "fact_account_daily")
         warehouse.merge(conn, "posts", posts, "dim_post", {"snapshot_date": D1})
         warehouse.merge(conn, "post_metrics", metrics, "fact_post_metrics_daily")
