@@ -305,3 +305,49 @@ def test_an_expired_token_fails_its_platform_only_and_a_renewed_token_collects_t
     assert state["ledger"] == {key: (platform, "ok", None) for key, platform in world.accounts.items()}
     assert state["account_snapshots"] == {p: list(world.accounts.values()).count(p) for p in PLATFORMS}
     assert {ti: s for ti, (s, _) in world.load_audit().items()} == {ti: "success" for ti in loads}
+
+
+def test_hostile_text_in_one_post_and_one_feed_item_loses_nothing(world: World) -> None:
+    """A NUL and a lone surrogate in one X post, and a feed item with ``&#xD83D;`` and a NUL: every other post,
+    account and feed loads; the two are loaded repaired, noted in ``text_repairs``; the audit says so; no task
+    needed a retry."""
+    world.sandbox.faults.update({"x.hostile_text": 1, "feeds.hostile_text": 1})
+
+    assert world.social_metrics() == "success"
+    assert {ti: s for ti, s in world.runner.task_states("social_metrics").items() if s != ("success", 1)} == {}
+    state = world.state()
+    assert_every_served_post_loaded_once(world, state)
+    assert state["ledger"] == {key: (platform, "ok", None) for key, platform in world.accounts.items()}
+    assert state["account_snapshots"] == {p: list(world.accounts.values()).count(p) for p in PLATFORMS}
+    (hostile,) = world.api("x").hostile
+    warehouse = Warehouse(world.url)
+    try:
+        repaired = warehouse.query("SELECT platform_post_id, text, text_repairs FROM dim_post WHERE text_repairs IS NOT NULL")
+        quarantined = warehouse.query("SELECT COUNT(*) FROM etl_quarantine")[0][0]
+        audit = warehouse.query(
+            "SELECT shard, status, message FROM etl_run WHERE task_id = 'collect_x.parse_validate' AND message IS NOT NULL")
+    finally:
+        warehouse.dispose()
+    assert [(r[0], r[2]) for r in repaired] == [(hostile, "text: removed 1 NUL byte; text: replaced 1 lone surrogate with U+FFFD")]
+    assert repaired[0][1].endswith(" \ufffd") and "\x00" not in repaired[0][1]
+    assert quarantined == 0  # a repaired row is a valid row
+    [(shard, status, message)] = audit
+    assert status == "success" and message.startswith(f"posts: text repaired in 1 row(s) (x|{hostile}: text: removed 1 NUL byte")
+    assert world.sandbox.stats["faults_served"] == {"x.hostile_text": 1}
+
+    assert world.runner.run("news_mentions", DAY, 0, 30) == "success"
+    assert {ti: s for ti, s in world.runner.task_states("news_mentions").items() if s != ("success", 1)} == {}
+    warehouse = Warehouse(world.url)
+    try:
+        health = warehouse.query("SELECT feed_url, last_status, last_problem FROM etl_news_feed_health ORDER BY feed_url")
+        articles = warehouse.query("SELECT outlet_code, title, text_repairs FROM fact_news_article WHERE text_repairs IS NOT NULL")
+        per_outlet = dict(warehouse.query("SELECT outlet_code, COUNT(*) FROM fact_news_article GROUP BY outlet_code"))
+    finally:
+        warehouse.dispose()
+    assert world.sandbox.stats["faults_served"]["feeds.hostile_text"] == 1
+    assert {status for _, status, _ in health} == {"ok"} and len(health) == 8  # every feed loaded, the poisoned one too
+    [(outlet, title, repairs)] = articles
+    assert title.startswith("\ufffd") and "\x00" not in title
+    assert repairs == "feed text: invalid character reference &#xD83D; repaired; feed text: removed 1 NUL byte"
+    assert per_outlet[outlet] > 1  # the item's neighbours in its feed are loaded too
+    assert [p for _, _, p in health if p and "text repaired" in p][0].endswith(f"text repaired: {repairs}")
