@@ -20,11 +20,14 @@ import sqlalchemy as sa
 
 from etl.http import CallRecord
 from etl.landing import LandingWriter, landing_path, remove_orphans
-from etl.pipeline import load_shard, parse_validate_shard
+from etl.pipeline import compute_indicators, load_shard, parse_validate_shard, sync_registry
 from etl.runtime import INTERRUPTED, RunContext, TaskAudit, audited
+from etl.sandbox.server import SandboxServer
 from etl.settings import PROJECT_ROOT, load_settings
 from etl.warehouse import MIGRATIONS_DIR, Warehouse
 from tests.conftest import _pg_admin
+from tests.integration.test_news_pipeline import _run as news_run
+from tests.integration.test_news_pipeline import news_env, sandbox  # noqa: F401 - fixtures
 from tests.scenario import D1, D2, D3, build_scenario
 
 DAY = date(2026, 11, 20)
@@ -283,3 +286,37 @@ def test_orphaned_partial_landing_files_are_removed_by_the_rerun(tmp_path: Path)
     assert not killed.exists() and not same.exists() and new.exists()
     assert running.exists() and other_part.exists()  # a task may still be writing it; another shard's is not ours
     assert remove_orphans(landing_path(landing, "x", DAY, "rerun", "x-001")) == [other_part]
+
+
+# -- news: a hostile feed item, undated articles ---------------------------------------------
+
+
+def test_a_hostile_feed_item_loads_repaired_and_undated_articles_count_in_no_indicator(
+    news_env: RunContext, warehouse: Warehouse, sandbox: SandboxServer,  # noqa: F811 - the imported fixtures
+) -> None:
+    run = news_env
+    sandbox.faults["feeds.hostile_text"] = 1
+    sync_registry(run)
+    news_run(run)
+    repaired = warehouse.query("SELECT title, text_repairs FROM fact_news_article WHERE text_repairs IS NOT NULL")
+    assert [r[1] for r in repaired] == ["feed text: invalid character reference &#xD83D; repaired; feed text: removed 1 NUL byte"]
+    assert repaired[0][0].startswith("\ufffd") and "\x00" not in repaired[0][0]
+    assert {r[0] for r in warehouse.query("SELECT last_status FROM etl_news_feed_health")} == {"ok"}
+
+    compute_indicators(run)
+    # An agency's story that is the only article of its cluster named on the day: undated, it no longer counts.
+    agency, article = warehouse.query(
+        "SELECT m.agency_code, MIN(m.article_id) FROM fact_news_mention m JOIN fact_news_article a USING (article_id) "
+        "WHERE m.published_on = :day AND a.duplicate_of IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM fact_news_article c WHERE c.cluster_id = a.cluster_id AND c.article_id <> a.article_id) "
+        "GROUP BY m.agency_code ORDER BY m.agency_code LIMIT 1", {"day": DAY})[0]
+
+    def mentions() -> int:
+        return warehouse.query("SELECT news_mentions FROM agency_daily_indicators WHERE indicator_date = :day "
+                               "AND platform = 'all' AND agency_code = :agency", {"day": DAY, "agency": agency})[0][0]
+
+    before = mentions()
+    with warehouse.transaction() as conn:
+        conn.execute(sa.text("UPDATE fact_news_article SET published_estimated = TRUE WHERE article_id = :a"), {"a": article})
+    compute_indicators(run)
+    assert (before, mentions()) == (before, before - 1) and before >= 1
