@@ -488,19 +488,21 @@ def fetch_gdelt(
 def _gdelt_query(
     client: ApiClient, base_url: str, params: dict[str, Any], query: str, group: str, pacing: float, sleep: Callable[[float], None]
 ) -> tuple[Any, list[dict[str, Any]]]:
-    """One GDELT query; a throttled answer is waited out (pacing doubled each time) and asked again."""
-    for attempt in range(1, THROTTLED_TRIES + 1):
+    """One GDELT query; a throttled answer is waited out (pacing doubled each time) and asked again, up to
+    :data:`THROTTLED_TRIES` answers; the last throttled answer fails the query."""
+    attempt = 1
+    while True:
         response = client.get_raw(base_url, params, account=group)
         try:
             return response, parse_gdelt_body(response.text, query)
         except GdeltThrottled:
             if attempt == THROTTLED_TRIES:
                 raise
-            wait = max(pacing, 1.0) * 2**attempt
-            log.warning("gdelt throttled", source="gdelt", query_group=group, attempt=attempt, wait_seconds=wait)
-            client.retries += 1
-            sleep(wait)
-    raise AssertionError("unreachable")
+        wait = max(pacing, 1.0) * 2**attempt
+        log.warning("gdelt throttled", source="gdelt", query_group=group, attempt=attempt, wait_seconds=wait)
+        client.retries += 1  # counted with the client's own retries in the audit
+        sleep(wait)
+        attempt += 1
 
 
 def outlet_code_for_domain(domain: str) -> str:

@@ -73,12 +73,19 @@ class Frames:
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _clean(value: str) -> bool:
+    # Fast path: most text is ASCII without NUL (str.isascii is a flag check, no scan of the characters).
+    return "\x00" not in value and (value.isascii() or not _SURROGATE.search(value))
+
+
 def repair_text(value: str) -> tuple[str, list[str]]:
     """``value`` without NUL bytes and lone UTF-16 surrogates, and what was repaired (empty when nothing).
 
     A surrogate pair split over two code points (``"\\ud83d\\ude00"`` decoded leniently) is joined into its
     character; a surrogate without its partner becomes U+FFFD.
     """
+    if _clean(value):
+        return value, []
     repairs = []
     nul = value.count("\x00")
     if nul:
@@ -97,16 +104,17 @@ def repair_fields(values: dict[str, Any], columns: Iterable[str] | None = None) 
     """Repair every text value of ``values`` (or of ``columns``) in place; the note for ``text_repairs``, or None."""
     notes = []
     for column in list(columns if columns is not None else values):
-        if isinstance(values.get(column), str):
-            values[column], repairs = repair_text(values[column])
+        value = values.get(column)
+        if isinstance(value, str) and not _clean(value):
+            values[column], repairs = repair_text(value)
             notes += [f"{column}: {r}" for r in repairs]
     return "; ".join(notes) or None
 
 
 def record_json(item: Any) -> str:
     """The raw item as JSON text; lone surrogates stay in it, JSON-escaped (``\\ud83d``), so it can be stored."""
-    text = json.dumps(item, ensure_ascii=False, sort_keys=True, default=str)
-    return text if not _SURROGATE.search(text) else json.dumps(item, ensure_ascii=True, sort_keys=True, default=str)
+    text = json.dumps(item, ensure_ascii=False, sort_keys=True)
+    return text if text.isascii() or not _SURROGATE.search(text) else json.dumps(item, ensure_ascii=True, sort_keys=True)
 
 
 def row(base: dict[str, Any], readers: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
@@ -121,7 +129,7 @@ def row(base: dict[str, Any], readers: dict[str, Any], item: dict[str, Any]) -> 
             built[column] = None
             issues.append(str(exc))
     built["text_repairs"] = repair_fields(built)
-    built["parse_issue"] = "; ".join(repair_text(i)[0] for i in issues) or None
+    built["parse_issue"] = "; ".join(repair_text(i)[0] for i in issues) if issues else None
     built["record"] = record_json(item)
     return built
 
