@@ -351,3 +351,21 @@ def test_hostile_text_in_one_post_and_one_feed_item_loses_nothing(world: World) 
     assert repairs == "feed text: invalid character reference &#xD83D; repaired; feed text: removed 1 NUL byte"
     assert per_outlet[outlet] > 1  # the item's neighbours in its feed are loaded too
     assert [p for _, _, p in health if p and "text repaired" in p][0].endswith(f"text repaired: {repairs}")
+
+
+def test_a_deterministic_data_error_fails_its_task_at_once_without_retries(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quality gate that fails (here forced: no share of bad rows is allowed, not even 0 %) fails the same way on
+    every try: parse_validate fails on its first try, naming the suite, and is not retried."""
+    monkeypatch.setenv("PANTAU_MAX_QUARANTINE_SHARE", "-1")
+    assert world.social_metrics() == "failed"
+    tasks = world.runner.task_states("social_metrics")
+    parse = {ti: s for ti, s in tasks.items() if ti[0].endswith(".parse_validate")}
+    assert parse == {(f"collect_{p}.parse_validate", shard): ("failed", 1) for p in PLATFORMS for shard in range(SHARDS[p])}
+    warehouse = Warehouse(world.url)
+    try:
+        messages = [m for (m,) in warehouse.query(
+            "SELECT message FROM etl_run WHERE task_id LIKE 'collect_%.parse_validate' AND status = 'failed'")]
+    finally:
+        warehouse.dispose()
+    assert len(messages) == sum(SHARDS.values())
+    assert all(m.startswith("QualityGateFailed: source=") and "the rows are in etl_quarantine" in m for m in messages), messages
