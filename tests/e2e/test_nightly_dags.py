@@ -34,7 +34,7 @@ def write_accounts(tmp_path: Path) -> tuple[Path, Path]:
     served = tmp_path / "sandbox_accounts.csv"
     registered = tmp_path / "accounts.csv"
     for path, extra in ((served, []), (registered, [{**rows[0], "account_key": GHOST, "agency_code": "KOTA-73.71", "layer": "0",
-                                                      "platform_account_id": "UCghostghostghostghost00"}])):
+                                                      "platform_account_id": "UCghostghostghostghost00", "handle": "@sandbox-ghost"}])):
         with path.open("w", encoding="utf-8", newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields)
             writer.writeheader()
