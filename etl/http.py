@@ -10,6 +10,7 @@ account and the status so a failed task explains itself.
 
 from __future__ import annotations
 
+import html
 import json
 import random
 import re
@@ -18,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import requests
 import structlog
@@ -100,25 +101,61 @@ def redact_url(url: str) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe=",:")))
 
 
+def secret_forms(secret: str) -> list[str]:
+    """The ways a server may echo ``secret`` into a body: as sent, JSON-escaped (``\\/``, ``\\uXXXX``), URL-encoded."""
+    forms = [secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], secret.replace("/", "\\/"), quote(secret, safe="")]
+    return list(dict.fromkeys(f for f in forms if f))
+
+
+#: A secret's prefix this long or longer is masked where a server echoes it cut short ("EAAGm0PX4ZCps..." in an error).
+SECRET_PREFIX = 8
+
+
+def mask_secrets(text: str, secrets: Iterable[str]) -> str:
+    """``text`` with every known secret masked: whole, JSON-escaped or URL-encoded, or cut to a prefix of 8+ characters.
+
+    Servers echo a token back in error bodies (Meta's "Invalid OAuth access token - Cannot parse access token"
+    variants, a reflected query string), sometimes escaped ("a\\/b") and sometimes cut short; all of those land
+    in the raw files, so all are masked. A secret shorter than the prefix length is masked only whole.
+    """
+    for secret in secrets:
+        if not secret:
+            continue
+        for form in sorted(secret_forms(secret), key=len, reverse=True):
+            text = _mask_form(text, form)
+    return text
+
+
+def _mask_form(text: str, form: str) -> str:
+    if len(form) < SECRET_PREFIX:
+        return text.replace(form, REDACTED)
+    head = form[:SECRET_PREFIX]
+    out: list[str] = []
+    start = 0
+    while (found := text.find(head, start)) >= 0:
+        end = found + SECRET_PREFIX
+        while end < len(text) and end - found < len(form) and text[end] == form[end - found]:
+            end += 1  # the longest stretch of the secret the server echoed
+        out += [text[start:found], REDACTED]
+        start = end
+    return "".join(out) + text[start:] if out else text
+
+
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:
-    """Mask secrets in a JSON-like value: secret keys, and any known secret string."""
+    """Mask secrets in a JSON-like value: secret keys, and any known secret string (see :func:`mask_secrets`)."""
     known = [s for s in secrets if s]
     if isinstance(value, Mapping):
         return {k: (REDACTED if str(k).lower() in SECRET_KEYS else redact(v, known)) for k, v in value.items()}
     if isinstance(value, list):
         return [redact(v, known) for v in value]
     if isinstance(value, str):
-        for secret in known:
-            value = value.replace(secret, REDACTED)
-        return value
+        return mask_secrets(value, known)
     return value
 
 
 def redact_text(text: str, secrets: Iterable[str]) -> str:
-    """Mask known secret strings and ``key=``-style query values inside free text."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, REDACTED)
+    """Mask known secret strings (whole, escaped or cut to 8+ characters) and ``key=``-style query values inside free text."""
+    text = mask_secrets(text, secrets)
     return re.sub(
         r"(?i)\b(" + "|".join(sorted(SECRET_KEYS)) + r")=([^&\s\"']+)",
         lambda m: f"{m.group(1)}={REDACTED}",
@@ -321,11 +358,11 @@ class ApiClient:
         if status in RETRIABLE_STATUSES:
             raise error(
                 RetriableApiError,
-                _error_message(body, self.secrets) or f"HTTP {status}",
+                _error_message(body, self.secrets) or _empty(response),
                 wait_seconds=retry_after_seconds(response.headers),
             )
         if status >= 400:
-            raise error(FatalApiError, _error_message(body, self.secrets) or f"HTTP {status}")
+            raise error(FatalApiError, _error_message(body, self.secrets) or _empty(response))
         if raw:
             return RawResponse(status, response.content, body, dict(response.headers))
         try:
@@ -342,29 +379,121 @@ class ApiClient:
             ) from None
 
 
-def _error_payload(body: str) -> dict[str, Any]:
+def _json_body(body: str) -> Any:
     try:
-        payload = json.loads(body)
+        return json.loads(body)
     except ValueError:
-        return {}
+        return None
+
+
+def _error_payload(body: str) -> dict[str, Any]:
+    payload = _json_body(body)
     error = payload.get("error") if isinstance(payload, dict) else None
     return error if isinstance(error, dict) else {}
 
 
 def error_reasons(body: str) -> list[str]:
-    """Every machine-readable reason in a Google/Meta-style error body: errors[].reason, details[].reason, status."""
+    """Every machine-readable reason in an error body, in the order given.
+
+    Google: ``error.errors[].reason``, ``error.details[].reason``, ``error.status``; TikTok: ``error.code``
+    (a string); X problem details: ``reason`` and the last part of ``type``
+    (``https://api.x.com/2/problems/client-forbidden`` -> ``client-forbidden``).
+    """
     error = _error_payload(body)
     reasons = [str(e["reason"]) for e in error.get("errors") or [] if isinstance(e, dict) and e.get("reason")]
     reasons += [str(d["reason"]) for d in error.get("details") or [] if isinstance(d, dict) and d.get("reason")]
     if error.get("status"):
         reasons.append(str(error["status"]))
+    if isinstance(error.get("code"), str) and error["code"] != "ok":
+        reasons.append(error["code"])
+    payload = _json_body(body)
+    if isinstance(payload, dict) and not error:
+        if payload.get("reason"):
+            reasons.append(str(payload["reason"]))
+        if isinstance(payload.get("type"), str) and "/problems/" in payload["type"]:
+            reasons.append(payload["type"].rstrip("/").rsplit("/", 1)[-1])
     return list(dict.fromkeys(reasons))
 
 
+#: Characters of a plain-text or unknown body kept in a message.
+MESSAGE_CHARS = 300
+_TAGS = re.compile(r"<(script|style)\b.*?</\1\s*>|<[^>]+>", re.IGNORECASE | re.DOTALL)
+
+
+def _plain(text: str) -> str:
+    """Text without HTML tags (and without script/style contents), whitespace collapsed."""
+    return " ".join(html.unescape(_TAGS.sub(" ", text)).split())
+
+
+def _trimmed(text: str) -> str:
+    return text if len(text) <= MESSAGE_CHARS else text[: MESSAGE_CHARS - 1].rstrip() + "…"
+
+
+def _facts(*pairs: tuple[str, Any]) -> str:
+    """`` (code 10; subcode 2069007)`` from the pairs that have a value."""
+    shown = [f"{name} {value}" if name else str(value) for name, value in pairs if value not in (None, "", [], "ok")]
+    return f" ({'; '.join(shown)})" if shown else ""
+
+
+def _nested_error(error: dict[str, Any]) -> str:
+    """Graph (message, code, error_subcode, error_user_title/_msg), Google (message, errors[].reason, status,
+    details[].reason) and TikTok (message, code, log_id) under one ``error`` object."""
+    message = _plain(str(error.get("message") or error.get("error_user_title") or ""))
+    user_msg = _plain(str(error.get("error_user_msg") or ""))
+    if user_msg and user_msg not in message:
+        message = f"{message}: {user_msg}" if message else user_msg
+    google = [str(e["reason"]) for e in error.get("errors") or [] if isinstance(e, dict) and e.get("reason")]
+    google += [str(d["reason"]) for d in error.get("details") or [] if isinstance(d, dict) and d.get("reason")]
+    return (message or "no message") + _facts(
+        ("code", error.get("code")), ("subcode", error.get("error_subcode")),
+        ("status", error.get("status")), ("reason", ", ".join(dict.fromkeys(google))), ("log_id", error.get("log_id")),
+    )
+
+
+def _error_list(errors: list[Any]) -> str:
+    """X v1.1 ``errors[].message`` + ``code``, or v2 ``errors[]`` (title, detail, message, parameters)."""
+    parts = []
+    for item in errors:
+        if isinstance(item, dict):
+            text = _plain(str(item.get("message") or item.get("detail") or item.get("title") or ""))
+            parts.append((text or "no message") + _facts(("code", item.get("code")), ("reason", item.get("reason"))))
+        elif item:
+            parts.append(_plain(str(item)))
+    return "; ".join(dict.fromkeys(parts))
+
+
+def error_text(body: str) -> str | None:
+    """The platform's own words in an error body, whatever its shape; None for an empty body.
+
+    Read, in this order: an ``error`` object (Graph, Google, TikTok); an OAuth ``error`` string with its
+    ``error_description``; X problem details (``title``, ``detail``, ``reason``, ``type``, with the
+    ``errors[]`` of an invalid request); a bare ``errors[]`` list (X v1.1 ``message`` + ``code``); a top-level
+    ``message``; anything else is shown as text, HTML tags removed and trimmed to 300 characters.
+    """
+    payload = _json_body(body)
+    if isinstance(payload, dict):
+        error = payload.get("error")
+        if isinstance(error, dict):
+            return _trimmed(_nested_error(error))
+        if isinstance(error, str) and error:
+            return _trimmed(_plain(f"{error}: {payload.get('error_description') or payload.get('message') or ''}").rstrip(": "))
+        if payload.get("title") or payload.get("detail") or payload.get("type"):
+            title, detail = _plain(str(payload.get("title") or "")), _plain(str(payload.get("detail") or ""))
+            text = ": ".join(p for p in (title, detail) if p) or "no message"
+            listed = _error_list(payload.get("errors") or []) if isinstance(payload.get("errors"), list) else ""
+            return _trimmed(text + (f" [{listed}]" if listed else "") + _facts(("reason", payload.get("reason")), ("type", payload.get("type"))))
+        if isinstance(payload.get("errors"), list) and payload["errors"]:
+            return _trimmed(_error_list(payload["errors"]))
+        if payload.get("message"):
+            return _trimmed(_plain(str(payload["message"])) + _facts(("code", payload.get("code"))))
+    text = _plain(body) if payload is None else " ".join(body.split())
+    return _trimmed(text) if text else None
+
+
+def _empty(response: requests.Response) -> str:
+    return f"HTTP {response.status_code} {response.reason or ''}".rstrip() + " with an empty body"
+
+
 def _error_message(body: str, secrets: Iterable[str]) -> str | None:
-    error = _error_payload(body)
-    message = error.get("message")
-    if message:
-        return redact_text(re.sub(r"<[^>]+>", "", str(message)), secrets)
-    text = body.strip()
-    return redact_text(text[:200], secrets) if text and not text.startswith("{") else None
+    text = error_text(body)
+    return redact_text(text, secrets) if text else None

@@ -51,7 +51,7 @@ def test_gives_up_after_max_attempts_with_source_account_and_status() -> None:
         with pytest.raises(RetriableApiError) as caught:
             api.get_json(server.url + "/x", account="youtube:KEM-KOMDIGI:0")
     assert len(server.requests) == 3 and len(waits) == 2
-    assert str(caught.value) == "source=youtube account=youtube:KEM-KOMDIGI:0 status=503: gave up after 3 attempts: Backend Error"
+    assert str(caught.value) == "source=youtube account=youtube:KEM-KOMDIGI:0 status=503: gave up after 3 attempts: Backend Error (code 503)"
 
 
 def test_fatal_error_fails_fast_without_retry_and_names_reason() -> None:
@@ -61,7 +61,10 @@ def test_fatal_error_fails_fast_without_retry_and_names_reason() -> None:
             api.get_json(server.url + "/channels", {"key": "s3cr3t-key"}, account="acc")
     assert len(server.requests) == 1 and waits == []
     assert caught.value.status == 400 and caught.value.reason == "badRequest"
-    assert str(caught.value) == "source=youtube account=acc status=400 reason=badRequest: API key not valid. Please pass a valid API key."
+    assert str(caught.value) == (
+        "source=youtube account=acc status=400 reason=badRequest: API key not valid. Please pass a valid API key. "
+        "(code 400; status INVALID_ARGUMENT; reason badRequest, API_KEY_INVALID)"
+    )
 
 
 def test_timeout_is_retried() -> None:

@@ -104,7 +104,7 @@ def test_a_refused_field_that_is_not_in_the_request_fails_the_page_not_the_run(t
         landing.close()
     assert result.outcomes["facebook:A:0"].status == "api_error"
     assert result.outcomes["facebook:A:0"].message == (
-        "source=facebook account=facebook:A:0 status=400: (#100) Tried accessing nonexisting field (insights) on node type (Page)"
+        "source=facebook account=facebook:A:0 status=400: (#100) Tried accessing nonexisting field (insights) on node type (Page) (code 100)"
     )
     assert result.outcomes["facebook:B:0"].status == "ok" and len(server.requests) == 3
 
