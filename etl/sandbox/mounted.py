@@ -21,7 +21,11 @@ here, identically for every platform:
 * ``hostile_text`` (N): the first N posts served get a NUL byte and a lone
   UTF-16 surrogate in their text (JSON-escaped, ``\\u0000`` and ``\\ud83d``, as a
   JSON encoder writes them), in every answer that carries them; their ids
-  are in :attr:`MountedApi.hostile`.
+  are in :attr:`MountedApi.hostile`;
+* ``time_paging`` (Facebook only): ``published_posts`` pages by ``until`` and
+  ``__paging_token`` in ``paging.next``, without cursors;
+* ``answer``: the next N requests (to one endpoint, or any) get a recorded
+  answer (status, body) instead of the platform's own.
 """
 
 from __future__ import annotations
@@ -154,6 +158,10 @@ class MountedApi:
 
     def __call__(self, request: Any) -> tuple[int, dict[str, str], bytes]:
         endpoint = self.endpoint_name(request.path)
+        recorded = self.faults.answer(self.platform, endpoint)
+        if recorded is not None:
+            self.count_fault(f"{self.platform}.answer")
+            return recorded[0], {**recorded[1], ENDPOINT_HEADER: endpoint}, recorded[2]
         faults = self.faults.take(self.platform)
         if "burst" in faults:
             burst = faults["burst"]

@@ -97,7 +97,9 @@ FAULT_SWITCHES = (
     "hostile_text",
 )
 #: Switches only one emulated API has.
-PLATFORM_FAULT_SWITCHES = {"facebook": ("removed_fields",)}
+PLATFORM_FAULT_SWITCHES = {"facebook": ("removed_fields", "time_paging")}
+#: Switches that serve a recorded answer (status, body) in place of the platform's own: every social platform has it.
+ANSWER_SWITCH = "answer"
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,12 @@ class Faults(MutableMapping[str, Any]):
     * ``youtube.truncate_count`` (int): the next N 200 bodies are cut in half.
     * ``youtube.hide_likes_ratio`` (float): overrides the universe's ratio of
       videos without ``likeCount``.
+    * ``youtube.answer`` (every platform): ``{"status": 403, "body": {...} or "text", "count": N,
+      "endpoint": "youtube.channels" or None, "headers": {...}}`` - the next N requests (to that endpoint)
+      get this answer as recorded (a platform's error shapes: tests/fixtures/<platform>/), then service is
+      normal again. A string body goes out as text/html.
+    * ``facebook.time_paging`` (true): ``published_posts`` pages by time, as Meta does on some edges:
+      ``paging.next`` carries ``until`` and ``__paging_token``, with no ``cursors``.
     * ``facebook.removed_fields`` (list of field names): the Graph API answers
       every request asking for one of them as a newer version that no longer
       has it does: 400 code 100 "(#100) Tried accessing nonexisting field (shares)
@@ -137,6 +145,7 @@ class Faults(MutableMapping[str, Any]):
     KNOWN = frozenset(
         [f"{p}.{s}" for p in FAULT_PLATFORMS for s in FAULT_SWITCHES]
         + [f"{p}.{s}" for p, switches in PLATFORM_FAULT_SWITCHES.items() for s in switches]
+        + [f"{p}.{ANSWER_SWITCH}" for p in PLATFORMS]
     )
 
     def __init__(self) -> None:
@@ -192,13 +201,35 @@ class Faults(MutableMapping[str, Any]):
             }
         if key.endswith((".slow_count", ".truncate_count", ".delete_between_pages", ".hostile_text")):
             return int(value)
-        if key.endswith(".token_expired"):
+        if key.endswith((".token_expired", ".time_paging")):
             return bool(value) or None
+        if key.endswith(f".{ANSWER_SWITCH}"):
+            if not isinstance(value, Mapping) or "body" not in value:
+                raise ValueError(f"{key} must be an object with a body")
+            return {
+                "status": int(value.get("status", 400)), "body": value["body"], "count": int(value.get("count", 1)),
+                "endpoint": value.get("endpoint"), "headers": dict(value.get("headers") or {}),
+            }
         if key.endswith(".removed_fields"):
             if isinstance(value, str) or not isinstance(value, list | tuple) or not all(isinstance(f, str) and f for f in value):
                 raise ValueError(f"{key} must be a list of field names, got {value!r}")
             return list(dict.fromkeys(value)) or None
         return float(value)
+
+    def answer(self, platform: str, endpoint: str) -> tuple[int, dict[str, str], bytes] | None:
+        """Consume one ``<platform>.answer`` for this request, if it applies to ``endpoint``: (status, headers, body)."""
+        key = f"{platform}.{ANSWER_SWITCH}"
+        with self._lock:
+            fault = self._data.get(key)
+            if not fault or fault["count"] <= 0 or fault["endpoint"] not in (None, endpoint):
+                return None
+            fault["count"] -= 1
+            if fault["count"] <= 0:
+                del self._data[key]
+        body = fault["body"]
+        if isinstance(body, str):
+            return fault["status"], {"Content-Type": "text/html; charset=utf-8", **fault["headers"]}, body.encode("utf-8")
+        return fault["status"], fault["headers"], json.dumps(body, ensure_ascii=False).encode("utf-8")
 
     def take(self, platform: str) -> dict[str, Any]:
         """Consume this request's faults: returns ``burst`` / ``slow`` / ``truncate``."""
@@ -474,6 +505,11 @@ class SandboxServer:
         self, handler: _Handler, method: str, path: str, query: dict[str, list[str]]
     ) -> None:
         endpoint = self.youtube.endpoint_name(path)
+        recorded = self.faults.answer("youtube", endpoint)
+        if recorded is not None:
+            self._count(endpoint, recorded[0], "youtube.answer")
+            self._send(handler, *recorded)
+            return
         faults = self.faults.take("youtube")
         headers: dict[str, str] = {}
         if "burst" in faults:

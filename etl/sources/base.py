@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlsplit
 
 import structlog
 
-from etl.http import BudgetExhausted, CredentialsRejected
+from etl.http import SECRET_KEYS, BudgetExhausted, CredentialsRejected
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
@@ -90,6 +91,50 @@ class CursorPaginator:
         if self.cursor not in (None, ""):
             return {**params, self.param: self.cursor}
         return params
+
+
+class NextUrlPaginator:
+    """Paging by the next page's URL (Graph ``paging.next``), whatever kind of cursor that URL carries.
+
+    Meta pages some edges by cursor (``after``) and others by time (``until``/``since`` with a
+    ``__paging_token``), and a page may carry ``next`` with no ``cursors.after`` at all. Following ``next``
+    whenever it is present covers both: its query parameters (less any secret, which the source adds
+    itself) replace ours, so the request keeps our host, version and fields. A ``next`` that would ask the
+    same page again, or carries no query at all, cannot be followed: :attr:`stopped_early` says that more
+    pages were announced and not read, so the source records the walk ``partial``, never ``ok``.
+    """
+
+    def __init__(self, next_path: Sequence[str], secret_params: Iterable[str] = SECRET_KEYS) -> None:
+        self.next_path = tuple(next_path)
+        self.secret_params = frozenset(k.lower() for k in secret_params)
+        self.next_params: dict[str, str] = {}
+        self.has_next_page = True
+        self.stopped_early = False
+        self.pages = 0
+        self._base: dict[str, Any] = {}
+        self._asked: set[tuple[tuple[str, str], ...]] = set()
+
+    def update_state(self, response: dict[str, Any]) -> None:
+        self.pages += 1
+        url = CursorPaginator._dig(response, self.next_path)
+        if not isinstance(url, str) or not url:
+            self.next_params, self.has_next_page = {}, False
+            return
+        params = {k: v for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True) if k.lower() not in self.secret_params}
+        if not params or self._key({**self._base, **params}) in self._asked:
+            # More pages are announced but this URL would not move on: stop, and say so.
+            self.next_params, self.has_next_page, self.stopped_early = {}, False, True
+            return
+        self.next_params, self.has_next_page = params, True
+
+    def update_request(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._base = params
+        request = {**params, **self.next_params}
+        self._asked.add(self._key(request))
+        return request
+
+    def _key(self, request: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted((k, str(v)) for k, v in request.items() if k.lower() not in self.secret_params))
 
 
 #: Limit scopes every call is checked against, besides its own endpoint's window.
@@ -240,7 +285,8 @@ class AccountRef:
 class Outcome:
     """How collecting one account went; feeds the coverage ledger."""
 
-    #: ok, not_found, api_error, deferred, token_expired (credentials stopped working mid-run),
+    #: ok, partial (read, but a walk ended while the platform announced more pages inside the re-pull window),
+    #: not_found, api_error, deferred, token_expired (credentials stopped working mid-run),
     #: private (protected, age- or country-gated: the platform serves nothing public)
     status: str
     message: str | None = None

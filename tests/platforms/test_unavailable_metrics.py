@@ -67,7 +67,13 @@ def test_x_impressions_and_bookmarks_not_served() -> None:
         {"platform_post_id": "1700000000000000002", "views": None, "saves": 2, "unavailable_metrics": "views=impression_count not served"},
     ]
     served = parse_x([line("x", "user_tweets", "user_tweets_page.json")], DAY, AS_OF)
-    assert set(gaps(served).values()) == {None}
+    # The original post has every count; the retweet's counts are the original's, so none is its own.
+    assert gaps(served) == {
+        "1859123456789012345": None,
+        "1859000000000000001": "comments=repost: X sends the original's counts; likes=repost: X sends the original's counts; "
+        "quotes=repost: X sends the original's counts; saves=repost: X sends the original's counts; "
+        "shares=repost: X sends the original's counts; views=repost: X sends the original's counts",
+    }
 
 
 def test_instagram_like_count_hidden_by_the_owner() -> None:

@@ -4,7 +4,11 @@ Per page: one call for ``followers_count``/``fan_count``, then
 ``published_posts`` pages of 100 posts with ``since`` = the re-pull cutoff
 (the API filters by date, so the walk needs no stop rule), each post with
 created_time, message, shares and the reactions and comments totals.
-Cursor paging follows ``paging.cursors.after`` while ``paging.next`` exists.
+Paging follows ``paging.next`` whenever it is present, whether it carries a
+cursor (``after``) or Meta's time-based ``until``/``since``/``__paging_token``
+with no ``cursors.after`` (:class:`~etl.sources.base.NextUrlPaginator`); a
+``next`` that cannot move the walk on ends it with the page ``partial`` in the
+ledger, never ``ok``.
 The Graph API version is the setting PANTAU_GRAPH_API_VERSION.
 
 Deletions: known posts of a collected page (still in the re-pull window)
@@ -37,7 +41,7 @@ from etl.platforms.graph.source import BASE_ENV as BASE_ENV
 from etl.platforms.graph.source import CONN_ID, GraphCalls, ObjectGone
 from etl.platforms.graph.source import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from etl.platforms.graph.source import SECRET_ENV as SECRET_ENV
-from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget, batched, unique
+from etl.sources.base import AccountRef, EndpointSpec, Extraction, NextUrlPaginator, Outcome, RateBudget, batched, unique
 
 log = structlog.get_logger(__name__)
 
@@ -72,13 +76,18 @@ class FacebookSource:
                 page_id = account.platform_account_id
                 try:
                     self.calls.get(PAGE, PAGE.path.format(page_id=page_id), {}, account.account_key)
-                    paginator = CursorPaginator(("paging", "cursors", "after"), "after", more_path=("paging", "next"))
+                    paginator = NextUrlPaginator(("paging", "next"))
                     params = {"since": since, "until": until, "limit": POSTS.page_size}
                     while paginator.has_next_page:
                         payload = self.calls.get(POSTS, POSTS.path.format(page_id=page_id), paginator.update_request(params), account.account_key)
                         paginator.update_state(payload)
                         seen.update(str(p["id"]) for p in payload.get("data") or [] if isinstance(p, dict) and p.get("id"))
-                    result.outcomes[account.account_key] = Outcome("ok")
+                    result.outcomes[account.account_key] = (
+                        Outcome("partial", f"source={PLATFORM} page {page_id}: published_posts announced another page after "
+                                           f"page {paginator.pages} that could not be followed (paging.next repeats the "
+                                           "last request); posts past it in the re-pull window were not read")
+                        if paginator.stopped_early else Outcome("ok")
+                    )
                     collected[page_id] = account.account_key
                 except CredentialsRejected:
                     raise

@@ -76,8 +76,8 @@ class _Graph(MountedApi):
     """What Instagram and Facebook share: access_token auth, error bodies, usage headers."""
 
     def cursor_of(self, query: dict[str, list[str]], body: bytes) -> str | None:
-        if first(query, "after"):
-            return first(query, "after")
+        if first(query, "after") or first(query, "__paging_token"):
+            return first(query, "after") or first(query, "__paging_token")
         match = _AFTER.search(first(query, "fields") or "")
         return match.group(1) if match else None
 
@@ -275,9 +275,19 @@ class FacebookGraph(_Graph):
             since = datetime.fromtimestamp(int(since_value), tz=now.tzinfo) if since_value else None
         except ValueError:
             return 400, {}, graph_error("(#100) Invalid parameter", 100, type_="OAuthException")
-        posts, next_cursor = self.page(page_id, now, first(query, "after"), limit, since)
+        posts, next_cursor = self.page(page_id, now, self.cursor_of(query, b""), limit, since)
         payload: dict[str, Any] = {"data": [self._post(p, now, first(query, "fields")) for p in posts]}
-        if posts:
+        if posts and self.faults.get("facebook.time_paging"):
+            # Time-based paging, as Meta pages some edges: ``next`` moves ``until`` back and carries a
+            # ``__paging_token``; there are no cursors at all.
+            until = int(posts[-1].published.timestamp())
+            paging = {"previous": f"https://graph.facebook.com/{GRAPH_VERSION}/{page_id}/published_posts?limit={limit}"
+                                  f"&since={int(posts[0].published.timestamp())}&__paging_token={posts[0].post_id}&__previous=1"}
+            if next_cursor:
+                paging["next"] = (f"https://graph.facebook.com/{GRAPH_VERSION}/{page_id}/published_posts?limit={limit}"
+                                  f"&until={until}&__paging_token={next_cursor}")
+            payload["paging"] = paging
+        elif posts:
             paging: dict[str, Any] = {"cursors": {"before": posts[0].post_id, **({"after": next_cursor} if next_cursor else {})}}
             if next_cursor:
                 paging["next"] = f"https://graph.facebook.com/{GRAPH_VERSION}/{page_id}/published_posts?limit={limit}&after={next_cursor}"

@@ -1,12 +1,23 @@
 """What the Instagram and Facebook sources share: the Graph API's errors, usage headers and version.
 
-Graph errors arrive as HTTP 400/403 with ``error.code`` in the body, so the
-shared client is given :meth:`GraphCalls.classify`:
+Graph errors arrive as HTTP 400/403 with ``error.code`` in the body - and
+sometimes as HTTP 200 with an ``error`` object, which is an error too, never
+an empty success - so the shared client is given :meth:`GraphCalls.classify`:
 
 - codes 4, 17, 32, 613 (app, user, page, custom rate limits) and the
   80001-80014 business-use-case limits are throttling: retried with backoff;
+  a call still throttled after the client's whole retry cycle blocks the
+  connection for an hour in ``etl_rate_limit`` (as a usage header past 90%
+  does) and defers the rest of the platform - and of the other Graph
+  platform, which shares the app - instead of five calls per page;
 - code 190 is an expired or invalid token: the platform stops at once and its
   accounts are recorded ``token_expired`` with a message naming the connection;
+- code 10 ("Application does not have permission for this action") and
+  200-299 (a missing permission) are app-wide: the platform stops as on a
+  refused token (:class:`PermissionRefused`, ledger ``token_expired``, the
+  message names the connection and the permissions the platform needs); only
+  a code 10 about one restricted page ("restricted by age or country") is
+  that page's ``private``;
 - code 100 subcode 33 ("Object with ID ... does not exist, cannot be loaded
   due to missing permissions, or does not support this operation") is Meta's
   answer about that object, not throttling: never retried; a page is recorded
@@ -32,7 +43,7 @@ from typing import Any
 import requests
 import structlog
 
-from etl.http import ApiClient, CredentialsRejected, FatalApiError
+from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError, error_text
 from etl.landing import LandingWriter
 from etl.sources.base import QUOTA, EndpointSpec, RateBudget
 
@@ -43,6 +54,17 @@ DEFAULT_BASE_URL = "https://graph.facebook.com"
 BASE_ENV = "META_GRAPH_BASE"  # Instagram and Facebook share the app and its token
 SECRET_ENV = "META_GRAPH_TOKEN"
 THROTTLE_CODES = frozenset({4, 17, 32, 613, *range(80001, 80015)})
+#: Graph codes of a permission the app or token lacks (10 "Application does not have permission for this action",
+#: 200-299 "Requires ... permission"): app-wide, not about one page.
+PERMISSION_CODES = frozenset({10, *range(200, 300)})
+#: What each Graph platform needs of the Meta app and token (named when Meta refuses a permission).
+NEEDED_PERMISSIONS = {
+    "facebook": "pages_read_engagement and the Page Public Content Access feature",
+    "instagram": "instagram_basic and instagram_manage_insights (business_discovery)",
+}
+#: How long a throttled connection is left alone when Meta sent no usage header saying when it recovers
+#: (Meta's rate-limit windows roll over an hour).
+THROTTLE_BLOCK = timedelta(hours=1)
 PERCENT_COUNTERS = frozenset({"call_count", "total_cputime", "total_time", "acc_id_util_pct"})
 USAGE_STOP = 90  # percent of any Graph usage counter past which we defer instead of calling
 
@@ -55,6 +77,11 @@ def graph_version() -> str:
 
 class TokenExpired(CredentialsRejected):
     """Graph error 190: the token of the connection expired or was revoked."""
+
+
+class PermissionRefused(CredentialsRejected):
+    """Graph code 10 ("Application does not have permission for this action") or 200-299 (a missing permission):
+    the app or token cannot read this kind of object at all, so the platform stops as on a refused token."""
 
 
 class ObjectGone(FatalApiError):
@@ -145,16 +172,19 @@ class GraphCalls:
     def classify(self, response: requests.Response) -> tuple[str, str] | None:
         """Throttling is retriable, whatever the HTTP status; everything else is left to the client."""
         self._read_usage(response.headers)
-        if response.status_code < 400:
+        error = graph_error(response)
+        if response.status_code < 400 and not error:
             self.last_error = None
             return None
-        error = graph_error(response)
         code, subcode = error.get("code"), error.get("error_subcode")
         self.last_error = (code, subcode)
         # Not 100/33, which the issue listed as throttling: Meta means "object does not exist, cannot be loaded due
         # to missing permissions, or does not support this operation" - retrying it only wastes calls.
         if code in THROTTLE_CODES or error.get("is_transient") is True:
             return "retriable", f"Graph throttling code {code}" + (f"/{subcode}" if subcode else "") + f": {error.get('message')}"
+        if response.status_code < 400:
+            # Meta sometimes answers 200 with an ``error`` object: an error, never an empty success.
+            return "fatal", error_text(response.text) or f"Graph error in an HTTP {response.status_code} answer"
         return None
 
     def _read_usage(self, headers: Any) -> None:
@@ -247,10 +277,28 @@ class GraphCalls:
         }
         try:
             payload = self.client.get_json(self.base_url + path, {**request, "access_token": self.token}, account=account)
+        except RetriableApiError as exc:
+            code = (self.last_error or (None,))[0]
+            if code in THROTTLE_CODES:
+                # A whole retry cycle was throttled and Meta sent no usage header saying when it recovers: block the
+                # connection (both Graph platforms, every shard) and defer the rest instead of five calls per page.
+                message = (f"{self.platform}: Graph throttling (code {code}) persisted through {self.client.max_attempts} "
+                           f"attempts; connection '{CONN_ID}' left alone for {THROTTLE_BLOCK.seconds // 60} min, deferring the rest")
+                self.budget.block(QUOTA, datetime.now(UTC) + THROTTLE_BLOCK, message)
+                raise BudgetExhausted(message) from exc
+            raise
         except FatalApiError as exc:
-            if (self.last_error or (None,))[0] == 190 or exc.status == 401:
+            code = (self.last_error or (None,))[0]
+            if code == 190 or exc.status == 401:
                 raise TokenExpired(
                     f"the Graph token of connection '{CONN_ID}' expired or was revoked (code 190); renew it",
+                    source=self.platform, account=account, status=exc.status,
+                ) from None
+            if code in PERMISSION_CODES and "restricted" not in str(exc).lower():
+                meta = str(exc).split(": ", 1)[-1]
+                raise PermissionRefused(
+                    f"Meta refuses a permission to the token of connection '{CONN_ID}' ({meta}); {self.platform} needs "
+                    f"{NEEDED_PERMISSIONS.get(self.platform, 'the permissions in README')}: grant it to the app and token",
                     source=self.platform, account=account, status=exc.status,
                 ) from None
             if ids is not None and self.last_error == GONE:
@@ -264,5 +312,6 @@ class GraphCalls:
         if isinstance(exc, FatalApiError) and (code in (110, 803) or self.last_error == GONE):
             return "not_found", f"source={self.platform} {what} not found: {exc}"
         if isinstance(exc, FatalApiError) and code == 10:
+            # Only a page-specific restriction gets here: an app-wide code 10 raised PermissionRefused.
             return "private", f"source={self.platform} {what} is restricted (age- or country-gated): {exc}"
         return "api_error", str(exc)

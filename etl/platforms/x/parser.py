@@ -6,9 +6,17 @@
   bookmark count X did not send is NULL and named in ``unavailable_metrics``);
   ``referenced_tweets`` says what a retweet, quote or reply refers to:
   ``reference_kind`` (repost, quote, reply) and ``referenced_post_id``;
-- ``errors`` entries of a ``tweets`` lookup with ``resource_type: tweet``
-  (deleted, withheld, suspended or protected author) -> post_deletions: the
-  post is flagged, never a failed task.
+  a repost's ``public_metrics`` are the original's (X sends the original's
+  retweet_count on the retweet; its likes and replies go to the original), so
+  a repost's metrics are NULL with ``unavailable_metrics`` saying so: the
+  reposting account is never credited the original's engagement, and the
+  repost still counts as amplification through ``referenced_post_id``;
+- ``errors`` entries of a ``tweets`` lookup about a requested id
+  (``parameter: ids``, ``resource_id`` among the landed ``ids``; deleted,
+  withheld, suspended or protected author) -> post_deletions: the post is
+  flagged, never a failed task. Errors about expansions
+  (``referenced_tweets.id``, ``pinned_tweet_id``, ``entities.mentions.username``,
+  ``author_id``) are about other objects and flag nothing.
 """
 
 from __future__ import annotations
@@ -55,6 +63,52 @@ def _gaps(public_metrics: dict[str, Any]) -> str | None:
     })
 
 
+#: Why a repost's counters are NULL: X gives a retweet the original's retweet_count (and zeros or the original's
+#: other counts); likes, replies and retweets of a retweet all go to the original. It has no engagement of its own.
+REPOST_REASON = "repost: X sends the original's counts"
+METRIC_FIELDS = {
+    "likes": "like_count", "comments": "reply_count", "shares": "retweet_count",
+    "views": "impression_count", "saves": "bookmark_count", "quotes": "quote_count",
+}
+
+
+def _metrics(tweet: dict[str, Any], kind: str | None) -> tuple[dict[str, Any], str | None]:
+    """The post_metrics readers and unavailable_metrics of one tweet; a repost's are NULL with their reason."""
+    pm = tweet.get("public_metrics") or {}
+    if kind == "repost":
+        # Never credit the original's counts to the reposting account; the repost still counts as
+        # amplification through referenced_post_id.
+        return dict.fromkeys(METRIC_FIELDS), unavailable_metrics(dict.fromkeys(METRIC_FIELDS, REPOST_REASON))
+    readers = {metric: (lambda m=pm, f=field: to_count(m.get(f), f"public_metrics.{f}")) for metric, field in METRIC_FIELDS.items()}
+    return readers, _gaps(pm)
+
+
+def _requested(line: dict[str, Any]) -> set[str] | None:
+    """The ids a lookup asked for, as landed with it (None for lines landed before ids were)."""
+    ids = line.get("ids")
+    return {str(i) for i in ids} if isinstance(ids, list) else None
+
+
+def deleted_ids(payload: dict[str, Any], requested: set[str] | None) -> list[str]:
+    """Ids of a tweets lookup that X answered in ``errors`` (deleted, withheld, protected author).
+
+    Only an error about a requested id counts: X also puts in ``errors`` what it could not expand
+    (``parameter`` ``referenced_tweets.id``, ``pinned_tweet_id``, ``entities.mentions.username``,
+    ``author_id``...), and those are about other posts and users, not deletions of the posts asked for.
+    """
+    returned = {str(t.get("id")) for t in payload.get("data") or [] if isinstance(t, dict)}
+    gone: list[str] = []
+    for error in payload.get("errors") or []:
+        if not isinstance(error, dict) or error.get("resource_type") != "tweet" or error.get("resource_id") is None:
+            continue
+        tweet_id = str(error["resource_id"])
+        if error.get("parameter", "ids") not in ("ids", "id") or (requested is not None and tweet_id not in requested):
+            continue
+        if tweet_id not in returned:
+            gone.append(tweet_id)
+    return list(dict.fromkeys(gone))
+
+
 def parse_x(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: datetime) -> Frames:
     frames = Frames()
     captured = naive_utc(captured_at)
@@ -81,8 +135,8 @@ def parse_x(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: d
         elif endpoint in ("user_tweets", "tweets"):
             for tweet in data:
                 tweet_id = tweet.get("id")
-                pm = tweet.get("public_metrics") or {}
                 kind, referenced = _reference(tweet)
+                readers, gaps = _metrics(tweet, kind)
                 frames.rows["posts"].append(
                     row(
                         {
@@ -101,23 +155,12 @@ def parse_x(lines: Iterable[dict[str, Any]], snapshot_date: date, captured_at: d
                 frames.rows["post_metrics"].append(
                     row(
                         {"platform": PLATFORM, "platform_post_id": tweet_id, "snapshot_date": snapshot_date, "captured_at": captured,
-                         "unavailable_metrics": _gaps(pm)},
-                        {
-                            "likes": lambda m=pm: to_count(m.get("like_count"), "public_metrics.like_count"),
-                            "comments": lambda m=pm: to_count(m.get("reply_count"), "public_metrics.reply_count"),
-                            "shares": lambda m=pm: to_count(m.get("retweet_count"), "public_metrics.retweet_count"),
-                            "views": lambda m=pm: to_count(m.get("impression_count"), "public_metrics.impression_count"),
-                            "saves": lambda m=pm: to_count(m.get("bookmark_count"), "public_metrics.bookmark_count"),
-                            "quotes": lambda m=pm: to_count(m.get("quote_count"), "public_metrics.quote_count"),
-                        },
+                         "unavailable_metrics": gaps, **{m: None for m, read in readers.items() if read is None}},
+                        {m: read for m, read in readers.items() if read is not None},
                         tweet,
                     )
                 )
             if endpoint == "tweets":
-                returned = {t.get("id") for t in data}
-                for error in payload.get("errors") or []:
-                    if isinstance(error, dict) and error.get("resource_type") == "tweet" and error.get("resource_id") not in returned:
-                        frames.rows["post_deletions"].append(
-                            {"platform": PLATFORM, "platform_post_id": str(error["resource_id"]), "snapshot_date": snapshot_date}
-                        )
+                for tweet_id in deleted_ids(payload, _requested(line)):
+                    frames.rows["post_deletions"].append({"platform": PLATFORM, "platform_post_id": tweet_id, "snapshot_date": snapshot_date})
     return frames

@@ -51,10 +51,13 @@ class XSource:
         # The bearer token goes in a header, so it never appears in a landed URL.
         self.client.headers["Authorization"] = f"Bearer {token}"
 
-    def _call(self, endpoint: EndpointSpec, path: str, params: dict[str, Any], account: str | None) -> dict[str, Any]:
+    def _call(
+        self, endpoint: EndpointSpec, path: str, params: dict[str, Any], account: str | None, ids: list[str] | None = None
+    ) -> dict[str, Any]:
         # Each X endpoint has its own 15-minute window: a window another shard emptied is waited for or deferred here.
         self.budget.spend(endpoint.cost_units, endpoint.name)
-        self.landing.context = {"endpoint": endpoint.name, "account": account}
+        # A lookup lands the ids it asked for: only an error about one of them is a deletion (the parser checks).
+        self.landing.context = {"endpoint": endpoint.name, "account": account, **({"ids": ids} if ids is not None else {})}
         try:
             payload = self.client.get_json(self.base_url + path, {**endpoint.params, **params}, account=account)
         except FatalApiError as exc:
@@ -113,9 +116,11 @@ class XSource:
             for batch in batched(missing, TWEETS.batch_size or 100):
                 self.budget.reserve_reads(len(batch))
                 try:
-                    payload = self._call(TWEETS, TWEETS.path, {"ids": ",".join(batch)}, None)
+                    payload = self._call(TWEETS, TWEETS.path, {"ids": ",".join(batch)}, None, ids=batch)
                     self.budget.count_reads(len(payload.get("data") or []))
-                except RetriableApiError as exc:
+                except CredentialsRejected:
+                    raise
+                except (FatalApiError, RetriableApiError) as exc:
                     for tweet_id, user_id in known_posts:
                         if tweet_id in batch and user_id in pending:
                             result.outcomes[pending.pop(user_id)] = Outcome("api_error", str(exc))
@@ -132,7 +137,11 @@ class XSource:
         for batch in batched(user_ids, USERS.batch_size or 100):
             try:
                 payload = self._call(USERS, USERS.path, {"ids": ",".join(batch)}, None)
-            except RetriableApiError as exc:
+            except CredentialsRejected:
+                raise
+            except (FatalApiError, RetriableApiError) as exc:
+                # Any other refusal (403 client-not-enrolled, a v1.1-style error, a 400) is X's answer about this
+                # batch: its accounts are api_error with X's own words, the rest of the shard goes on.
                 for user_id in batch:
                     result.outcomes[pending.pop(user_id)] = Outcome("api_error", str(exc))
                 continue
@@ -140,7 +149,7 @@ class XSource:
             for user_id in batch:
                 user = users.get(user_id)
                 if user is None:
-                    why = next((e.get("detail") for e in payload.get("errors") or [] if isinstance(e, dict) and e.get("resource_id") == user_id), None)
+                    why = next((e.get("detail") for e in _about_requested(payload, "ids") if e.get("resource_id") == user_id), None)
                     result.outcomes[pending.pop(user_id)] = Outcome("not_found", f"source=x user {user_id} not returned by users lookup: {why or 'absent'}")
                 elif user.get("protected"):
                     result.outcomes[pending.pop(user_id)] = Outcome("private", f"source=x account {user_id} is protected: no public tweets")
@@ -160,10 +169,16 @@ class XSource:
             tweets = [t for t in payload.get("data") or [] if isinstance(t, dict)]
             self.budget.count_reads(len(tweets))
             seen.update(str(t["id"]) for t in tweets if t.get("id"))
-            if not tweets and any(_problem(e) == "not-authorized-for-resource" for e in payload.get("errors") or []):
+            if not tweets and any(_problem(e) == "not-authorized-for-resource" for e in _about_requested(payload, "id")):
                 return True
         return False
 
 
 def _problem(error: Any) -> str:
     return str(error.get("type", "")).rsplit("/", 1)[-1] if isinstance(error, dict) else ""
+
+
+def _about_requested(payload: dict[str, Any], parameter: str) -> list[dict[str, Any]]:
+    """The ``errors`` entries about what the request asked for (``parameter`` ids or id), not about an expansion
+    (``pinned_tweet_id``, ``referenced_tweets.id``, ``entities.mentions.username``...) X could not fill in."""
+    return [e for e in payload.get("errors") or [] if isinstance(e, dict) and e.get("parameter", parameter) == parameter]

@@ -29,8 +29,15 @@ CHANNELS = EndpointSpec("channels", "/channels", {"part": "snippet,statistics,co
 UPLOADS = EndpointSpec("playlistItems", "/playlistItems", {"part": "contentDetails,snippet"}, page_size=50)
 VIDEOS = EndpointSpec("videos", "/videos", {"part": "snippet,statistics,contentDetails"}, batch_size=50)
 
-#: Error reasons that mean the whole platform is unusable with these credentials: stop at once.
-CREDENTIAL_REASONS = frozenset({"API_KEY_INVALID", "keyInvalid", "accessNotConfigured", "forbidden", "ipRefererBlocked"})
+#: Error reasons that mean the whole platform is unusable with these credentials: stop at once. Google's
+#: ``google.rpc.ErrorInfo`` reasons say it of the key or project (invalid, blocked for this API or this caller,
+#: API disabled). A bare ``forbidden`` / ``PERMISSION_DENIED`` ("The caller does not have permission") or
+#: ``SERVICE_UNAVAILABLE`` is not among them: it is an answer about that request, recorded ``api_error``.
+CREDENTIAL_REASONS = frozenset({
+    "API_KEY_INVALID", "API_KEY_EXPIRED", "keyInvalid", "keyExpired", "accessNotConfigured", "ipRefererBlocked",
+    "SERVICE_DISABLED", "API_KEY_SERVICE_BLOCKED", "API_KEY_HTTP_REFERRER_BLOCKED", "API_KEY_IP_ADDRESS_BLOCKED",
+    "API_KEY_ANDROID_APP_BLOCKED", "API_KEY_IOS_APP_BLOCKED",
+})
 #: Error reasons that mean the day's quota is spent: defer the rest, as with our own budget.
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded", "rateLimitExceeded"})
 
@@ -132,7 +139,11 @@ class YouTubeSource:
         for batch in batched(channel_ids, CHANNELS.batch_size or 50):
             try:
                 payload = self._call(CHANNELS, {"id": ",".join(batch), "maxResults": len(batch)}, None)
-            except RetriableApiError as exc:
+            except CredentialsRejected:
+                raise
+            except (FatalApiError, RetriableApiError) as exc:
+                # A refusal that is neither our key nor the quota (403 PERMISSION_DENIED, SERVICE_UNAVAILABLE...)
+                # is Google's answer about this batch: its channels are api_error with Google's words.
                 for channel_id in batch:
                     result.outcomes[pending.pop(channel_id)] = Outcome("api_error", str(exc))
                 continue
@@ -176,7 +187,9 @@ class YouTubeSource:
         for batch in batched(list(videos), VIDEOS.batch_size or 50):
             try:
                 self._call(VIDEOS, {"id": ",".join(batch), "maxResults": len(batch)}, None)
-            except RetriableApiError as exc:
+            except CredentialsRejected:
+                raise
+            except (FatalApiError, RetriableApiError) as exc:
                 for channel_id in unique(videos[v] for v in batch):
                     if channel_id in pending:
                         result.outcomes[by_channel[channel_id]] = Outcome("api_error", str(exc))
