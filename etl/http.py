@@ -102,8 +102,15 @@ def redact_url(url: str) -> str:
 
 
 def secret_forms(secret: str) -> list[str]:
-    """The ways a server may echo ``secret`` into a body: as sent, JSON-escaped (``\\/``, ``\\uXXXX``), URL-encoded."""
-    forms = [secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], secret.replace("/", "\\/"), quote(secret, safe="")]
+    """The ways a server may echo ``secret`` into a body: as sent, JSON-escaped (``\\/``, ``\\u002f``), URL-encoded."""
+    def escaped(fmt: str) -> str:
+        # What JSON encoders may write as \\uXXXX: the slash, quotes, HTML-unsafe characters, non-ASCII, controls.
+        return "".join(fmt % ord(c) if c in "/\\\"'<>&" or not c.isascii() or not c.isprintable() else c for c in secret)
+
+    forms = [
+        secret, json.dumps(secret)[1:-1], json.dumps(secret, ensure_ascii=False)[1:-1], secret.replace("/", "\\/"),
+        escaped("\\u%04x"), escaped("\\u%04X"), quote(secret, safe=""), quote(secret, safe="").replace("%", "%25"),
+    ]
     return list(dict.fromkeys(f for f in forms if f))
 
 
@@ -118,27 +125,32 @@ def mask_secrets(text: str, secrets: Iterable[str]) -> str:
     variants, a reflected query string), sometimes escaped ("a\\/b") and sometimes cut short; all of those land
     in the raw files, so all are masked. A secret shorter than the prefix length is masked only whole.
     """
-    for secret in secrets:
-        if not secret:
-            continue
-        for form in sorted(secret_forms(secret), key=len, reverse=True):
-            text = _mask_form(text, form)
-    return text
-
-
-def _mask_form(text: str, form: str) -> str:
-    if len(form) < SECRET_PREFIX:
-        return text.replace(form, REDACTED)
-    head = form[:SECRET_PREFIX]
+    forms = [f for secret in secrets if secret for f in secret_forms(secret)]
+    for form in [f for f in forms if len(f) < SECRET_PREFIX]:
+        text = text.replace(form, REDACTED)
+    long_forms = [f for f in forms if len(f) >= SECRET_PREFIX]
+    heads = {f[:SECRET_PREFIX] for f in long_forms}
+    if not heads:
+        return text
     out: list[str] = []
     start = 0
-    while (found := text.find(head, start)) >= 0:
-        end = found + SECRET_PREFIX
-        while end < len(text) and end - found < len(form) and text[end] == form[end - found]:
-            end += 1  # the longest stretch of the secret the server echoed
-        out += [text[start:found], REDACTED]
+    while True:
+        found = [(i, h) for h in heads if (i := text.find(h, start)) >= 0]
+        if not found:
+            break
+        at, head = min(found)
+        # The longest stretch of any form of the secret that the server echoed from here.
+        end = max(at + _common(text, at, form) for form in long_forms if form.startswith(head))
+        out += [text[start:at], REDACTED]
         start = end
-    return "".join(out) + text[start:] if out else text
+    return "".join(out) + text[start:]
+
+
+def _common(text: str, at: int, form: str) -> int:
+    n = 0
+    while n < len(form) and at + n < len(text) and text[at + n] == form[n]:
+        n += 1
+    return n
 
 
 def redact(value: Any, secrets: Iterable[str] = ()) -> Any:

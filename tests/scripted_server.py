@@ -8,15 +8,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class ScriptedServer:
-    """Answers request n with ``script[n]`` = (status, headers, body[, delay seconds]); repeats the last one."""
+    """Answers request n (GET or POST) with ``script[n]`` = (status, headers, body[, delay seconds]); repeats the last one."""
 
     def __init__(self, script: list[tuple]) -> None:
         self.script = script
         self.requests: list[str] = []
+        self.bodies: list[bytes] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                server.bodies.append(self.rfile.read(length) if length else b"")
                 index = min(len(server.requests), len(server.script) - 1)
                 server.requests.append(self.path)
                 status, headers, body, *delay = server.script[index]
@@ -32,6 +35,8 @@ class ScriptedServer:
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
+
+            do_POST = do_GET  # noqa: N815 - query APIs (TikTok Research) answer POSTs from the same script
 
             def log_message(self, *args: object) -> None:
                 pass
