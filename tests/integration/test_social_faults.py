@@ -54,6 +54,11 @@ def served_by(sandbox: SandboxServer, platform: str) -> set[str]:
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A sandbox and a DuckDB warehouse for the first accounts of each platform in the sandbox registry."""
+    yield from make_world(tmp_path, monkeypatch, f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
+
+
+def make_world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warehouse_url: str, extra_rows: list[dict] | None = None):
+    """The sandbox, the registry's first accounts of each platform (and ``extra_rows``) synced into the warehouse at ``warehouse_url``."""
     with (PROJECT_ROOT / "registry" / "sandbox" / "accounts.csv").open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     chosen = [r for p in PLATFORMS for r in [r for r in rows if r["platform"] == p][:ACCOUNTS_PER_PLATFORM]]
@@ -61,10 +66,10 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     with accounts.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(chosen)
+        writer.writerows(chosen + (extra_rows or []))
     monkeypatch.setenv("PANTAU_ACCOUNTS_FILE", str(accounts))
     monkeypatch.setenv("PANTAU_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("WAREHOUSE_URL", f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
+    monkeypatch.setenv("WAREHOUSE_URL", warehouse_url)
     monkeypatch.setenv("PANTAU_INSTAGRAM_USER_ID", "17841400000000001")
     monkeypatch.setenv("PANTAU_HTTP_TIMEOUT", "0.5")
     monkeypatch.setenv("PANTAU_HTTP_MAX_ATTEMPTS", "8")

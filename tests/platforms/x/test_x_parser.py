@@ -114,3 +114,36 @@ def test_parse_landing_finds_the_x_parser(tmp_path: Path) -> None:
         landing.context = {"endpoint": "users", "account": None}
         landing.write(CallRecord("GET", "http://x/2/users?ids=1", 200, (FIXTURES / "users_lookup.json").read_text(), 3, 1))
     assert len(parse_landing(path, "x", DAY, AS_OF).rows["account_snapshots"]) == 2
+
+
+def test_a_retweet_is_not_credited_the_originals_engagement() -> None:
+    frames = parse_x([line("user_tweets", "user_tweets_retweet_includes.json")], DAY, AS_OF)
+    metrics = records(frames.frame("post_metrics"), ["platform_post_id", "likes", "comments", "shares", "views", "saves", "quotes",
+                                                     "unavailable_metrics"])
+    reason = "repost: X sends the original's counts"
+    assert metrics == [
+        # retweet_count 812 is the original's (includes.tweets has the same 812): none of it is the agency's.
+        {"platform_post_id": "1859300000000000001", "likes": None, "comments": None, "shares": None, "views": None, "saves": None,
+         "quotes": None, "unavailable_metrics": "; ".join(f"{m}={reason}" for m in ("comments", "likes", "quotes", "saves", "shares", "views"))},
+        {"platform_post_id": "1859300000000000002", "likes": 40, "comments": 2, "shares": 5, "views": 2100, "saves": 3, "quotes": 1,
+         "unavailable_metrics": None},
+    ]
+    assert frames.frame("post_metrics")["parse_issue"].isna().all()
+    # Still a repost of the original, so it counts as amplification; the original (another account's) is not a post of ours.
+    assert records(frames.frame("posts"), ["platform_post_id", "reference_kind", "referenced_post_id"]) == [
+        {"platform_post_id": "1859300000000000001", "reference_kind": "repost", "referenced_post_id": "1859200000000000009"},
+        {"platform_post_id": "1859300000000000002", "reference_kind": None, "referenced_post_id": None},
+    ]
+
+
+def test_only_errors_about_requested_ids_flag_deletions() -> None:
+    asked = ["1858000000000000011", "1858000000000000012", "1858000000000000013"]
+    frames = parse_x([{**line("tweets", "tweets_lookup_expansion_errors.json"), "ids": asked}], DAY, AS_OF)
+    # referenced_tweets.id, pinned_tweet_id and entities.mentions.username errors are about other objects.
+    assert frames.frame("post_deletions")["platform_post_id"].tolist() == ["1858000000000000013"]
+    # A line landed before lookups carried their ids: the parameter alone decides.
+    older = parse_x([line("tweets", "tweets_lookup_expansion_errors.json")], DAY, AS_OF)
+    assert older.frame("post_deletions")["platform_post_id"].tolist() == ["1858000000000000013"]
+    # An error on an id that was not asked for is not a deletion either.
+    other = parse_x([{**line("tweets", "tweets_lookup_expansion_errors.json"), "ids": asked[:2]}], DAY, AS_OF)
+    assert other.frame("post_deletions").empty
