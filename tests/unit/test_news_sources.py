@@ -91,7 +91,7 @@ def test_malformed_feed_yields_what_can_be_read_and_says_what_could_not(sandbox:
 def test_a_failing_feed_is_a_result_not_an_exception(sandbox: SandboxServer) -> None:
     result = fetch_feed(_client(), FeedSpec("x", "x", f"{sandbox.base_url}/feeds/nope.xml"), etag=None, last_modified=None, fetched_at=NOW)
     assert (result.status, result.http_status, result.items) == ("failed", 404, [])
-    assert result.error == "source=feeds account=x status=404: <html>Not Found</html>"
+    assert result.error == "source=feeds account=x status=404: Not Found"  # the HTML body read as text
 
 
 def test_get_raw_passes_304_and_request_headers() -> None:
