@@ -106,7 +106,7 @@ def test_failing_feeds_are_counted_then_disabled_with_a_reason(news_env: RunCont
     assert health["consecutive_failures"].eq(2).all() and health["is_disabled"].all()
     assert set(health["disabled_reason"]) == {
         f"disabled after 2 consecutive failures; last error: source=feeds account={code} status=503: gave up after 1 attempts: "
-        "<html>Service Unavailable</html>"
+        "Service Unavailable"  # the HTML body read as text
         for code in health["outlet_code"]
     }
     assert warehouse.table_counts(["fact_news_article"]) == {"fact_news_article": 0}
