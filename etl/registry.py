@@ -289,3 +289,13 @@ def read_place_short_forms(path: Path, agency_codes: set[str]) -> pd.DataFrame:
         for line, row in _rows(path, columns)
     ]
     return pd.DataFrame(records, columns=columns)
+
+
+def read_foreign_places(path: Path) -> pd.DataFrame:
+    """news_foreign_places.csv: countries after which a title is a foreign official's ("Menlu Denmark")."""
+    columns = ["name", "source"]
+    records = [
+        {"name": _require(path, line, "name", row["name"]), "source": _require(path, line, "source", row["source"])}
+        for line, row in _rows(path, columns)
+    ]
+    return pd.DataFrame(records, columns=columns)

@@ -96,10 +96,12 @@ class NewsLanguage:
     units: pd.DataFrame
     offices: pd.DataFrame
     short_forms: pd.DataFrame
+    foreign_places: pd.DataFrame | None = None
 
     @classmethod
     def from_registry(cls, registry_dir: Path, agency_codes: set[str]) -> NewsLanguage:
         from etl.registry import (  # noqa: PLC0415
+            read_foreign_places,
             read_news_heads,
             read_news_units,
             read_place_short_forms,
@@ -111,6 +113,7 @@ class NewsLanguage:
             units=read_news_units(registry_dir / "news_units.csv", agency_codes),
             offices=read_regional_offices(registry_dir / "news_regional_offices.csv"),
             short_forms=read_place_short_forms(registry_dir / "place_short_forms.csv", agency_codes),
+            foreign_places=read_foreign_places(registry_dir / "news_foreign_places.csv"),
         )
 
 
@@ -221,6 +224,9 @@ class AgencyMatcher:
             add(_key(r.word), _Entry("office", None, r.word, r.role, None, None, _acronym(r.word), r.level))
         for r in language.short_forms.itertuples(index=False):
             add(_key(r.short_form), _Entry("place", r.agency_code, r.short_form, "short_form", None, None, _acronym(r.short_form), _place_level(r.agency_code)))
+        if language.foreign_places is not None:
+            for r in language.foreign_places.itertuples(index=False):
+                add(_key(r.name), _Entry("foreign", None, r.name, "foreign", None, None, _acronym(r.name)))
 
     @classmethod
     def from_registry(cls, registry_dir: Path) -> AgencyMatcher:
@@ -246,6 +252,7 @@ class AgencyMatcher:
                 hits.append((start, end, kept))
         places: dict[int, list[tuple[int, set[str]]]] = {}
         aliases_at: dict[int, tuple[int, set[str]]] = {}
+        self._foreign = {start for start, _, values in hits if any(v.kind == "foreign" for v in values)}
         for start, end, values in hits:
             owners = {str(v.agency_code) for v in values if v.kind == "place"}
             if owners:
@@ -256,7 +263,7 @@ class AgencyMatcher:
         for spans in places.values():
             spans.sort(key=lambda s: -s[0])  # longest first
         spans = sorted(
-            ((s, e, v) for s, e, v in hits if any(x.kind != "place" for x in v)), key=lambda h: (h[0], -(h[1] - h[0]))
+            ((s, e, v) for s, e, v in hits if any(x.kind not in ("place", "foreign") for x in v)), key=lambda h: (h[0], -(h[1] - h[0]))
         )
         matches: list[Match] = []
         taken_until = -1
@@ -303,6 +310,8 @@ class AgencyMatcher:
                 last = self._absorb_own_alias(norm, end, str(unit.agency_code), aliases_at)
                 return [(str(unit.agency_code), "unit", "unit", last, None, unit.alias, UNIT_CONFIDENCE)]
         titles = {str(v.agency_code): v for v in values if v.kind == "title"}
+        if titles and end + 1 in self._foreign:
+            return []  # "Menlu Denmark": a foreign government's minister
         if len(titles) == 1:
             ((code, title),) = titles.items()
             return [(code, title.alias_kind, "title", self._absorb_own_alias(norm, end, code, aliases_at), title.alias, None, TITLE_CONFIDENCE)]
