@@ -121,11 +121,12 @@ def test_news_indicators_for_the_day(news_env: RunContext, warehouse: Warehouse)
     _run(run)
     compute_indicators(RunContext.for_day(DAY, run_id="scheduled__indicators", dag_id="agency_indicators"))
     got = warehouse.query_df(
-        "SELECT agency_code, news_mentions, news_copies, news_outlets, news_sentiment, news_negative_share "
+        "SELECT agency_code, news_mentions, news_mentions_institution, news_copies, news_outlets, news_sentiment, "
+        "news_negative_mentions, news_positive_mentions, news_negative_share "
         "FROM agency_daily_indicators WHERE indicator_date = :day AND platform = 'all' ORDER BY agency_code", {"day": DAY}
     ).set_index("agency_code")
     rows = warehouse.query_df(
-        "SELECT m.agency_code, m.sentiment, a.cluster_id, a.duplicate_of, a.outlet_code "
+        "SELECT m.agency_code, m.sentiment, m.mention_role, m.tone, a.cluster_id, a.duplicate_of, a.outlet_code "
         "FROM fact_news_mention m JOIN fact_news_article a USING (article_id) WHERE m.published_on = :day", {"day": DAY}
     )
     assert len(rows) > 0
@@ -134,7 +135,10 @@ def test_news_indicators_for_the_day(news_env: RunContext, warehouse: Warehouse)
         assert got.loc[code, "news_copies"] == g["duplicate_of"].notna().sum()
         assert got.loc[code, "news_outlets"] == g["outlet_code"].nunique()
         assert got.loc[code, "news_sentiment"] == pytest.approx(g["sentiment"].mean())
-        assert got.loc[code, "news_negative_share"] == pytest.approx((g["sentiment"] < -0.05).mean())
+        assert got.loc[code, "news_mentions_institution"] == g.loc[g["mention_role"] == "institution", "cluster_id"].nunique()
+        assert got.loc[code, "news_negative_mentions"] == (g["tone"] == "negative").sum()
+        assert got.loc[code, "news_positive_mentions"] == (g["tone"] == "positive").sum()
+        assert got.loc[code, "news_negative_share"] == pytest.approx((g["tone"] == "negative").mean())
     quiet = got.drop(index=rows["agency_code"].unique())
     assert quiet["news_mentions"].eq(0).all() and quiet["news_sentiment"].isna().all()
     # Published on DAY in Jakarta time, as the indicator counts it.
