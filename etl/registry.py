@@ -209,6 +209,7 @@ def read_registry(registry_dir: Path, accounts_file: Path) -> Registry:
     sandbox_campaigns = accounts_file.parent / "campaigns.csv"
     if sandbox_campaigns.exists() and sandbox_campaigns != campaign_files[0]:
         campaign_files.append(sandbox_campaigns)
+    check_news_language(registry_dir, codes)
     return Registry(
         agencies=agencies,
         aliases=read_aliases(registry_dir / "agency_aliases.csv", codes),
@@ -299,3 +300,17 @@ def read_foreign_places(path: Path) -> pd.DataFrame:
         for line, row in _rows(path, columns)
     ]
     return pd.DataFrame(records, columns=columns)
+
+
+def check_news_language(registry_dir: Path, agency_codes: set[str]) -> None:
+    """Read the news language files that exist (registry_sync fails on a bad line before news_mentions uses them)."""
+    readers = {
+        "news_heads.csv": lambda p: read_news_heads(p, agency_codes),
+        "news_units.csv": lambda p: read_news_units(p, agency_codes),
+        "news_regional_offices.csv": read_regional_offices,
+        "place_short_forms.csv": lambda p: read_place_short_forms(p, agency_codes),
+        "news_foreign_places.csv": read_foreign_places,
+    }
+    for name, reader in readers.items():
+        if (registry_dir / name).exists():
+            reader(registry_dir / name)

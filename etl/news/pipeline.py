@@ -40,7 +40,7 @@ from etl.news.sources import (
     read_feed_list,
 )
 from etl.news.tone import METHOD as TONE_METHOD
-from etl.news.tone import tone_of
+from etl.news.tone import tones
 from etl.pipeline import open_warehouse
 from etl.quality import validate_or_hold
 from etl.registry import read_agencies, read_aliases
@@ -232,11 +232,12 @@ def mention_rows(article_id: str, published_on: Any, text: str, matches: list[Ma
     for m in matches:
         by_agency.setdefault(m.agency_code, []).append(m)
     rows = []
+    toward = tones(text, matches)
     for code, found in sorted(by_agency.items()):
         best = max(found, key=lambda m: (m.confidence, -m.start))
         context = sentences_around(text, [(m.start, m.end) for m in found])
         roles = {m.role for m in found}
-        tone = tone_of(text, found, matches)
+        tone = toward[code]
         rows.append({
             "article_id": article_id, "agency_code": code, "published_on": published_on, "alias": best.alias,
             "position": min(m.start for m in found), "mentions": len(found), "confidence": best.confidence, "method": best.method,

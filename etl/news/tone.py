@@ -22,6 +22,7 @@ README and in ``etl_news_tone_quality``; the report shows tone with it and never
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -70,58 +71,85 @@ def _kind(token: str, exact: dict[str, str], prefixes: tuple[tuple[str, str], ..
     return kind
 
 
-def _sentence(text: str, start: int, end: int) -> tuple[int, int]:
-    """The bounds of the sentence (or headline line) holding ``start:end``."""
-    left = 0
-    for m in _SENTENCE_END.finditer(text):
-        if m.start() >= end:
-            return left, m.start()
-        left = m.end()
-    return left, len(text)
+class _Article:
+    """One article's tokens with their tone-word kinds and sentence numbers, analysed once for all its mentions."""
+
+    def __init__(self, text: str, words: tuple[dict[str, str], tuple[tuple[str, str], ...]]) -> None:
+        lowered = text.lower()
+        self.bounds = bounds = [m.end() for m in _SENTENCE_END.finditer(lowered)]
+        self.starts: list[int] = []
+        self.kinds: list[str | None] = []
+        self.sentence: list[int] = []
+        cache: dict[str, str | None] = {}
+        for t in _TOKEN.finditer(lowered):
+            token = t.group()
+            if token not in cache:
+                cache[token] = _kind(token, *words)
+            self.starts.append(t.start())
+            self.kinds.append(cache[token])
+            self.sentence.append(bisect.bisect_right(bounds, t.start()))
+        first = self.kinds[:1]
+        self.fact_check = first == ["hoax"] and ":" in text[:40]
+        self.sentence_kinds: dict[int, set[str]] = {}
+        for k, n in zip(self.kinds, self.sentence, strict=True):
+            if k is not None:
+                self.sentence_kinds.setdefault(n, set()).add(k)
+
+    def after(self, offset: int) -> int:
+        """Index of the first token starting at or after ``offset``."""
+        return bisect.bisect_left(self.starts, offset)
+
+    def sentence_of(self, offset: int) -> tuple[int, int, int]:
+        """(sentence number, first token index, end token index) of the sentence holding ``offset``."""
+        n = bisect.bisect_right(self.bounds, offset)
+        return n, bisect.bisect_left(self.sentence, n), bisect.bisect_right(self.sentence, n)
 
 
-def tone_of(text: str, own: list[Match], others: list[Match]) -> Tone:
+def tone_of(text: str, own: list[Match], others: list[Match], article: _Article | None = None) -> Tone:
     """The tone of the article toward the agency of ``own`` (its mentions), given all the article's mentions."""
-    words = load_tone_words()
-    lowered = text.lower()
-    first = _TOKEN.findall(lowered[:40])
-    if first and _kind(first[0], *words) == "hoax" and ":" in text[:40]:
+    article = article or _Article(text, load_tone_words())
+    if article.fact_check:
         return Tone("neutral", 0.0, "fact-check")
-    votes = [_mention_tone(lowered, m, others, words) for m in sorted(own, key=lambda m: m.start)]
+    votes = [_mention_tone(article, m, others) for m in sorted(own, key=lambda m: m.start)]
     # The first mention (the headline's) speaks for the article; a later one decides only when it is neutral.
     decided = [v for v in votes if v.label != "neutral"]
     return votes[0] if votes[0].label != "neutral" or not decided else decided[0]
 
 
-def _mention_tone(lowered: str, m: Match, others: list[Match], words: tuple[dict[str, str], tuple[tuple[str, str], ...]]) -> Tone:
-    s, e = _sentence(lowered, m.start, m.end)
-    sentence = _kinds(_TOKEN.findall(lowered[s:e]), words)
-    crime = bool({"negative", "passive", "crime"} & set(sentence))
-    role = _agency_act(lowered, m, e, crime, words)
+def tones(text: str, matches: list[Match]) -> dict[str, Tone]:
+    """The tone toward every agency among ``matches``, the article analysed once."""
+    article = _Article(text, load_tone_words())
+    by_agency: dict[str, list[Match]] = {}
+    for m in matches:
+        by_agency.setdefault(m.agency_code, []).append(m)
+    return {code: tone_of(text, own, matches, article) for code, own in by_agency.items()}
+
+
+def _mention_tone(a: _Article, m: Match, others: list[Match]) -> Tone:
+    n, lo, hi = a.sentence_of(m.start)
+    sentence = a.sentence_kinds.get(n, set())
+    crime = bool({"negative", "passive", "crime"} & sentence)
+    role = _agency_act(a, m, hi, crime)
     if role == "acts":
         return Tone("positive", 1.0, "acts")
     if role == "inquires":
         return Tone("neutral", 0.0, "inquires")
     if role == "suffers":
         return Tone("negative", -1.0, "suffers")  # "Wakil Wali Kota Bandung kena OTT"
-    before = _kinds(_TOKEN.findall(lowered[s : m.start]), words)
-    if _passive_agent(before):
+    first = a.after(m.start)
+    if _passive_agent(a.kinds[max(lo, first - 2) : first]):
         return Tone("positive", 1.0, "enforcer (passive)")  # "ditahan KPK", "kena OTT KPK"
-    enforcer = (before[-1:] == ["action"]) or any(  # "OTT Bupati Bekasi"; "KPK telusuri mobil Bupati Bekasi"
+    enforcer = (first > lo and a.kinds[first - 1] == "action") or any(  # "OTT Bupati Bekasi"; "KPK telusuri mobil Bupati Bekasi"
         o.agency_code != m.agency_code
-        and s <= o.start < e
+        and a.sentence_of(o.start)[0] == n
         and (
-            _agency_act(lowered, o, e, crime, words) == "acts"
-            or (
-                o.start < m.start
-                and (crime or m.role != "institution")
-                and _agency_act(lowered, o, e, crime, words) == "inquires"
-            )
-            or _passive_agent(_kinds(_TOKEN.findall(lowered[s : o.start]), words))
+            _agency_act(a, o, hi, crime) == "acts"
+            or (o.start < m.start and (crime or m.role != "institution") and _agency_act(a, o, hi, crime) == "inquires")
+            or _passive_agent(a.kinds[max(lo, a.after(o.start) - 2) : a.after(o.start)])
         )
         for o in others
     )
-    if enforcer or _negative(sentence):
+    if enforcer or _negative(a.kinds[lo:hi]):
         return Tone("negative", -1.0, "acted on" if enforcer else "scandal")
     if "positive" in sentence:
         return Tone("positive", 1.0, "achievement")
@@ -133,21 +161,15 @@ def _passive_agent(before: list[str | None]) -> bool:
     return "passive" in before[-2:]
 
 
-def _kinds(tokens: list[str], words: tuple[dict[str, str], tuple[tuple[str, str], ...]]) -> list[str | None]:
-    return [_kind(t, *words) for t in tokens]
-
-
 def _negative(kinds: list[str | None]) -> bool:
     """A negative word not cancelled by a shield right before it ("pencegahan korupsi")."""
     return any(k == "negative" and (i == 0 or kinds[i - 1] != "shield") for i, k in enumerate(kinds))
 
 
-def _agency_act(
-    lowered: str, m: Match, end: int, crime: bool, words: tuple[dict[str, str], tuple[tuple[str, str], ...]]
-) -> str | None:
+def _agency_act(a: _Article, m: Match, end: int, crime: bool) -> str | None:
     """What the agency does in the words right after it: "acts", "inquires", "suffers" (an enforcement) or nothing."""
-    after = _kinds(_TOKEN.findall(lowered[m.end : end])[:ACTION_WINDOW], words)
-    for k in after:
+    first = a.after(m.end)
+    for k in a.kinds[first : min(first + ACTION_WINDOW, end)]:
         if k == "action" or (k == "reveal" and crime):
             return "acts"
         if k in ("inquiry", "reveal"):
