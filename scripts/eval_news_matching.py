@@ -15,17 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from etl.news.evaluation import (  # noqa: E402
-    MatchingReport,
-    ToneReport,
-    predict,
-    read_gold,
-    read_headlines,
-    score_matching,
-    tone_pairs,
-)
-from etl.news.matching import ROLES, AgencyMatcher  # noqa: E402
-from etl.registry import read_agencies  # noqa: E402
+from etl.news.evaluation import MatchingReport, ToneReport, evaluate  # noqa: E402
+from etl.news.matching import ROLES  # noqa: E402
 from etl.settings import PROJECT_ROOT  # noqa: E402
 
 EVAL = PROJECT_ROOT / "tests" / "fixtures" / "news" / "eval"
@@ -58,19 +49,11 @@ def main() -> int:
     parser.add_argument("--part", choices=["dev", "held", "all"], default="dev", help="whose errors to list")
     parser.add_argument("--errors", type=int, default=60, help="how many false positives/negatives to list")
     args = parser.parse_args()
-    registry = PROJECT_ROOT / "registry"
-    categories = dict(read_agencies(registry / "agencies.csv")[["agency_code", "category"]].itertuples(index=False))
-    matcher = AgencyMatcher.from_registry(registry)
-    headlines = read_headlines(EVAL / "headlines.tsv")
-    gold = read_gold([EVAL / "labels_dev.tsv", EVAL / "labels_held.tsv"])
-    predicted = predict(matcher, headlines)
-    reports = {}
-    for part in ("dev", "held", "all"):
-        chosen = [h for h in headlines if part == "all" or h.part == part]
-        reports[part] = score_matching(chosen, gold, predicted, categories)
-        _matching(part, reports[part])
-        _tone(part, tone_pairs(chosen, gold, predicted))
-    r = reports[args.part]
+    reports = evaluate(PROJECT_ROOT / "registry", EVAL)
+    for part, (matching, tone) in reports.items():
+        _matching(part, matching)
+        _tone(part, tone)
+    r = reports[args.part][0]
     print(f"\n-- {args.part}: false positives ({len(r.false_positives)})")
     for i, code, role, text in r.false_positives[: args.errors]:
         print(f"FP {i} {code} {role}: {text[:150]}")

@@ -201,3 +201,18 @@ def tone_pairs(headlines: list[Headline], gold: list[Gold], predicted: dict[str,
         if own:
             pairs.append((g.tone, tone_of(text[g.id], own, predicted[g.id]).label))
     return score_tone(pairs)
+
+
+def evaluate(registry_dir: Path, eval_dir: Path) -> dict[str, tuple[MatchingReport, ToneReport]]:
+    """Matching and tone reports for the dev, held and all parts of the labelled headlines in ``eval_dir``."""
+    from etl.registry import read_agencies  # noqa: PLC0415
+
+    categories = dict(read_agencies(registry_dir / "agencies.csv")[["agency_code", "category"]].itertuples(index=False))
+    headlines = read_headlines(eval_dir / "headlines.tsv")
+    gold = read_gold([eval_dir / "labels_dev.tsv", eval_dir / "labels_held.tsv"])
+    predicted = predict(AgencyMatcher.from_registry(registry_dir), headlines)
+    out = {}
+    for part in ("dev", "held", "all"):
+        chosen = [h for h in headlines if part == "all" or h.part == part]
+        out[part] = (score_matching(chosen, gold, predicted, categories), tone_pairs(chosen, gold, predicted))
+    return out

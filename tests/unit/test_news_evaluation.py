@@ -13,17 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.news.evaluation import (
-    MatchingReport,
-    ToneReport,
-    predict,
-    read_gold,
-    read_headlines,
-    score_matching,
-    score_tone,
-    tone_pairs,
-)
-from etl.news.matching import AgencyMatcher
+from etl.news.evaluation import MatchingReport, ToneReport, evaluate, read_gold, read_headlines, score_tone
 from etl.news.tone import METHOD
 from etl.registry import read_agencies
 from etl.settings import PROJECT_ROOT
@@ -35,14 +25,7 @@ GOLD = read_gold([EVAL / "labels_dev.tsv", EVAL / "labels_held.tsv"])
 
 @pytest.fixture(scope="module")
 def results() -> dict[str, tuple[MatchingReport, ToneReport]]:
-    registry = PROJECT_ROOT / "registry"
-    categories = dict(read_agencies(registry / "agencies.csv")[["agency_code", "category"]].itertuples(index=False))
-    predicted = predict(AgencyMatcher.from_registry(registry), HEADLINES)
-    out = {}
-    for part in ("dev", "held"):
-        chosen = [h for h in HEADLINES if h.part == part]
-        out[part] = (score_matching(chosen, GOLD, predicted, categories), tone_pairs(chosen, GOLD, predicted))
-    return out
+    return evaluate(PROJECT_ROOT / "registry", EVAL)
 
 
 def test_the_set_is_real_varied_and_split() -> None:
