@@ -73,6 +73,20 @@ def test_news_run_loads_articles_copies_mentions_and_feed_health(news_env: RunCo
         codes = set(mentions.loc[mentions["canonical_url"] == story["url"].replace("https://www.", "https://"), "agency_code"])
         assert story["agency_code"] in codes, story["title"]
     assert mentions["sentiment"].between(-1, 1).all() and mentions["confidence"].between(0, 1).all()
+    # Every mention carries its role and its tone toward the agency (issue 16); the templates decide the tone.
+    assert mentions["mention_role"].isin(["institution", "head", "deputy", "unit"]).all()
+    assert mentions["tone"].isin(["negative", "neutral", "positive"]).all() and mentions["tone_method"].eq("rules-v1").all()
+    template_tone = {"Raih Penghargaan": "positive", "Dikritik": "negative", "Gelar Rapat Koordinasi": "neutral"}
+    checked = 0
+    for story in stories:
+        for words, tone in template_tone.items():
+            if words in story["title"]:
+                row = mentions[(mentions["canonical_url"] == story["url"].replace("https://www.", "https://")) & (mentions["agency_code"] == story["agency_code"])]
+                assert list(row["tone"]) == [tone], story["title"]
+                checked += 1
+    assert checked == 8  # the day's stories from those three templates
+    # The real Tempo items and seeds name heads (Kapolri) and units (Brimob, Kepala Dinas Komunikasi DKI Jakarta) too.
+    assert set(mentions["mention_role"]) == {"institution", "head", "unit"}
 
     health = warehouse.query_df("SELECT * FROM etl_news_feed_health ORDER BY feed_url").set_index("feed_url")
     assert len(health) == 8 and set(health["last_status"]) == {"ok"} and health["consecutive_failures"].eq(0).all()
