@@ -153,6 +153,17 @@ def test_news_indicators_for_the_day(news_env: RunContext, warehouse: Warehouse)
         assert got.loc[code, "news_negative_mentions"] == (g["tone"] == "negative").sum()
         assert got.loc[code, "news_positive_mentions"] == (g["tone"] == "positive").sum()
         assert got.loc[code, "news_negative_share"] == pytest.approx((g["tone"] == "negative").mean())
+    # The report view splits the same rows by role and tone, with the tone method's measured quality beside them.
+    view = warehouse.query_df("SELECT * FROM report_news_mentions_by_role WHERE published_on = :day", {"day": DAY}).set_index("agency_code")
+    assert set(view.index) == set(rows["agency_code"])
+    for code, g in rows.groupby("agency_code"):
+        assert view.loc[code, "articles"] == len(g)
+        assert view.loc[code, "articles_institution"] == (g["mention_role"] == "institution").sum()
+        assert view.loc[code, "tone_negative"] == (g["tone"] == "negative").sum()
+        assert view.loc[code, "tone_positive"] == (g["tone"] == "positive").sum()
+    assert set(view["tone_method"]) == {"rules-v1"} and set(view["tone_macro_f1"]) == {0.7824} and set(view["tone_negative_f1"]) == {0.8276}
+    [quality] = warehouse.query("SELECT tone_method, mentions, floor_met FROM report_news_tone_quality")
+    assert tuple(quality) == ("rules-v1", 241, True)
     quiet = got.drop(index=rows["agency_code"].unique())
     assert quiet["news_mentions"].eq(0).all() and quiet["news_sentiment"].isna().all()
     # Published on DAY in Jakarta time, as the indicator counts it.
