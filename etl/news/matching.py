@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -81,6 +82,7 @@ class _Entry:
     valid_to: date | None
     case_sensitive: bool
     level: str | None = None  # an office word's level, a place's level
+    role: str = "institution"  # what an alias names: a regional office's alias ("Diskominfo Kepri") names a unit
 
     def valid_on(self, day: date | None) -> bool:
         if day is None:
@@ -199,7 +201,7 @@ class AgencyMatcher:
                 continue
             # A regional alias that starts with an office word ("Diskominfo Kepri") names that office's role.
             role = next((r for w, r in office_roles.items() if regional and (_key(alias) + " ").startswith(w + " ")), "institution")
-            add(_key(alias), _Entry("alias", row.agency_code, alias, str(row.kind), frm, to, _acronym(alias), role))
+            add(_key(alias), _Entry("alias", row.agency_code, alias, str(row.kind), frm, to, _acronym(alias), role=role))
         for bare, owners in place_owners.items():
             # A bare name shared by a regency and a city ("Bandung") keeps both owners: an office word's level decides.
             for owner in sorted(owners):
@@ -215,7 +217,7 @@ class AgencyMatcher:
         log.debug("agency matcher built", patterns=self.patterns, aliases=len(aliases))
 
     @staticmethod
-    def _add_language(language: NewsLanguage, add: object) -> None:
+    def _add_language(language: NewsLanguage, add: Callable[[str, _Entry], None]) -> None:
         for r in language.heads.itertuples(index=False):
             add(_key(r.title), _Entry("title", r.agency_code, r.title, r.role, _date(r.valid_from), _date(r.valid_to), _acronym(r.title)))
         for r in language.units.itertuples(index=False):
@@ -319,8 +321,8 @@ class AgencyMatcher:
         if len(named) != 1:
             return []  # no alias, or one that several agencies share on that date: credits nobody
         ((code, alias),) = named.items()
-        if alias.level != "institution":  # a regional alias that is an office's name ("Diskominfo Kepri")
-            return [(code, alias.level or "institution", "alias", end, alias.alias, alias.alias, CONFIDENCE.get(alias.alias_kind, 0.8))]
+        if alias.role != "institution":  # a regional alias that is an office's name ("Diskominfo Kepri")
+            return [(code, alias.role, "alias", end, alias.alias, alias.alias, CONFIDENCE.get(alias.alias_kind, 0.8))]
         if self._category.get(code) in ("kementerian", "lembaga"):
             place = self._place_after(norm, end, places, None, qualifiers=False)
             if place is not None:  # "Kemenag Sleman", "BMKG Jatim": the agency's office in that region
