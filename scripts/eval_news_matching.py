@@ -50,9 +50,11 @@ def main() -> int:
     parser.add_argument("--errors", type=int, default=60, help="how many false positives/negatives to list")
     args = parser.parse_args()
     reports = evaluate(PROJECT_ROOT / "registry", EVAL)
+    before = evaluate(PROJECT_ROOT / "registry", EVAL, lexicon=True)
     for part, (matching, tone) in reports.items():
         _matching(part, matching)
         _tone(part, tone)
+        _tone(f"{part}, lexicon sentiment (the method tone replaced)", before[part][1])
     r = reports[args.part][0]
     print(f"\n-- {args.part}: false positives ({len(r.false_positives)})")
     for i, code, role, text in r.false_positives[: args.errors]:

@@ -188,8 +188,13 @@ def score_tone(pairs: list[tuple[str, str]]) -> ToneReport:
     )
 
 
-def tone_pairs(headlines: list[Headline], gold: list[Gold], predicted: dict[str, list[Match]]) -> ToneReport:
-    """Tone of every gold mention the matcher found (same headline and agency), scored against its gold tone."""
+def tone_pairs(headlines: list[Headline], gold: list[Gold], predicted: dict[str, list[Match]], lexicon: bool = False) -> ToneReport:
+    """Tone of every gold mention the matcher found (same headline and agency), scored against its gold tone.
+
+    ``lexicon`` scores the method tone replaced instead: the lexicon sentiment of the mention's sentences,
+    below -0.05 negative and above 0.05 positive (as ``news_negative_share`` used it before migration 010).
+    """
+    from etl.news.sentiment import score, sentences_around  # noqa: PLC0415
     from etl.news.tone import tone_of  # noqa: PLC0415
 
     text = {h.id: h.text for h in headlines}
@@ -198,12 +203,17 @@ def tone_pairs(headlines: list[Headline], gold: list[Gold], predicted: dict[str,
         if g.id not in text:
             continue
         own = [m for m in predicted.get(g.id, []) if m.agency_code == g.agency_code]
-        if own:
+        if not own:
+            continue
+        if lexicon:
+            value = score(sentences_around(text[g.id], [(m.start, m.end) for m in own])).score
+            pairs.append((g.tone, "negative" if value < -0.05 else "positive" if value > 0.05 else "neutral"))
+        else:
             pairs.append((g.tone, tone_of(text[g.id], own, predicted[g.id]).label))
     return score_tone(pairs)
 
 
-def evaluate(registry_dir: Path, eval_dir: Path) -> dict[str, tuple[MatchingReport, ToneReport]]:
+def evaluate(registry_dir: Path, eval_dir: Path, lexicon: bool = False) -> dict[str, tuple[MatchingReport, ToneReport]]:
     """Matching and tone reports for the dev, held and all parts of the labelled headlines in ``eval_dir``."""
     from etl.registry import read_agencies  # noqa: PLC0415
 
@@ -214,5 +224,5 @@ def evaluate(registry_dir: Path, eval_dir: Path) -> dict[str, tuple[MatchingRepo
     out = {}
     for part in ("dev", "held", "all"):
         chosen = [h for h in headlines if part == "all" or h.part == part]
-        out[part] = (score_matching(chosen, gold, predicted, categories), tone_pairs(chosen, gold, predicted))
+        out[part] = (score_matching(chosen, gold, predicted, categories), tone_pairs(chosen, gold, predicted, lexicon))
     return out

@@ -58,6 +58,12 @@ def test_tone_keeps_its_floor_above_always_neutral(results: dict, part: str, mac
     assert tone.accuracy > tone.baseline_accuracy and tone.macro_f1 > tone.baseline_macro_f1 + 0.4
 
 
+def test_the_lexicon_tone_replaced_loses_to_always_neutral() -> None:
+    before = evaluate(PROJECT_ROOT / "registry", EVAL, lexicon=True)["held"][1]
+    assert (round(before.macro_f1, 3), round(before.negative_f1, 3), round(before.accuracy, 3)) == (0.307, 0.079, 0.49)
+    assert before.accuracy < before.baseline_accuracy
+
+
 def test_the_warehouse_shows_the_measured_tone_quality(results: dict) -> None:
     # Migration 010 stores the held-back figures the report shows beside tone: they must be the measured ones.
     sql = (PROJECT_ROOT / "sql" / "migrations" / "010_news_mention_roles.sql").read_text(encoding="utf-8")
