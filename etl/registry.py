@@ -235,7 +235,7 @@ def read_news_heads(path: Path, agency_codes: set[str]) -> pd.DataFrame:
     """news_heads.csv: the titles of an agency's head and deputies ("Menkeu", "Wamenkeu", "Kapolri"), with validity."""
     columns = ["agency_code", "title", "role", "valid_from", "valid_to", "source"]
     records = []
-    for line, row in _rows(path, columns):
+    for line, row in csv_rows(path, columns):
         frm, to = _date(path, line, "valid_from", row["valid_from"]), _date(path, line, "valid_to", row["valid_to"])
         if frm and to and to < frm:
             raise RegistryError(f"{path}:{line}: field valid_to: {to} is before valid_from {frm}")
@@ -258,7 +258,7 @@ def read_news_units(path: Path, agency_codes: set[str]) -> pd.DataFrame:
             "needs_place": _require(path, line, "needs_place", row["needs_place"], ("true", "false")) == "true",
             "source": _require(path, line, "source", row["source"]),
         }
-        for line, row in _rows(path, columns)
+        for line, row in csv_rows(path, columns)
     ]
     return pd.DataFrame(records, columns=columns)
 
@@ -273,7 +273,7 @@ def read_regional_offices(path: Path) -> pd.DataFrame:
             "role": _require(path, line, "role", row["role"], MENTION_ROLES),
             "source": _require(path, line, "source", row["source"]),
         }
-        for line, row in _rows(path, columns)
+        for line, row in csv_rows(path, columns)
     ]
     return pd.DataFrame(records, columns=columns)
 
@@ -287,7 +287,7 @@ def read_place_short_forms(path: Path, agency_codes: set[str]) -> pd.DataFrame:
             "short_form": _require(path, line, "short_form", row["short_form"]),
             "source": _require(path, line, "source", row["source"]),
         }
-        for line, row in _rows(path, columns)
+        for line, row in csv_rows(path, columns)
     ]
     return pd.DataFrame(records, columns=columns)
 
@@ -297,7 +297,7 @@ def read_foreign_places(path: Path) -> pd.DataFrame:
     columns = ["name", "source"]
     records = [
         {"name": _require(path, line, "name", row["name"]), "source": _require(path, line, "source", row["source"])}
-        for line, row in _rows(path, columns)
+        for line, row in csv_rows(path, columns)
     ]
     return pd.DataFrame(records, columns=columns)
 
