@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint report chromium clean
+.PHONY: install demo test lint report chromium clean eval-matching bench-news
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,3 +36,13 @@ clean:
 # The report for a day (default: the latest day with indicators): make report DATE=2026-11-20
 report: $(STAMP)
 	$(BIN)/python -m etl.report $(if $(DATE),--date $(DATE))
+
+# News matching and tone against the labelled headlines (tests/fixtures/news/eval): precision/recall per role and
+# category, tone macro-F1 and negative-class F1 for the development and held-back parts, then the errors.
+# PART=held lists the held-back part's errors instead.
+eval-matching: $(STAMP)
+	$(BIN)/python scripts/eval_news_matching.py $(if $(PART),--part $(PART))
+
+# Time matching and tone for 50,000 synthetic title + description texts (prints wall-clock and CPU seconds).
+bench-news: $(STAMP)
+	$(BIN)/python scripts/bench_news_matching.py --articles 50000

@@ -209,9 +209,108 @@ def read_registry(registry_dir: Path, accounts_file: Path) -> Registry:
     sandbox_campaigns = accounts_file.parent / "campaigns.csv"
     if sandbox_campaigns.exists() and sandbox_campaigns != campaign_files[0]:
         campaign_files.append(sandbox_campaigns)
+    check_news_language(registry_dir, codes)
     return Registry(
         agencies=agencies,
         aliases=read_aliases(registry_dir / "agency_aliases.csv", codes),
         accounts=read_accounts(accounts_file, codes),
         campaigns=read_campaigns(campaign_files),
     )
+
+
+# -- news language (issue 16): what the press calls institutions' heads, units and regional offices --------
+
+MENTION_ROLES = ("institution", "head", "deputy", "unit")
+OFFICE_LEVELS = ("province", "regency", "city", "any")
+
+
+def _agency(path: Path, line: int, value: str, agency_codes: set[str]) -> str:
+    code = _require(path, line, "agency_code", value)
+    if code not in agency_codes:
+        raise RegistryError(f"{path}:{line}: field agency_code: {code!r} is not in agencies.csv")
+    return code
+
+
+def read_news_heads(path: Path, agency_codes: set[str]) -> pd.DataFrame:
+    """news_heads.csv: the titles of an agency's head and deputies ("Menkeu", "Wamenkeu", "Kapolri"), with validity."""
+    columns = ["agency_code", "title", "role", "valid_from", "valid_to", "source"]
+    records = []
+    for line, row in csv_rows(path, columns):
+        frm, to = _date(path, line, "valid_from", row["valid_from"]), _date(path, line, "valid_to", row["valid_to"])
+        if frm and to and to < frm:
+            raise RegistryError(f"{path}:{line}: field valid_to: {to} is before valid_from {frm}")
+        records.append({
+            "agency_code": _agency(path, line, row["agency_code"], agency_codes),
+            "title": _require(path, line, "title", row["title"]),
+            "role": _require(path, line, "role", row["role"], ("head", "deputy")),
+            "valid_from": frm, "valid_to": to, "source": _require(path, line, "source", row["source"]),
+        })
+    return pd.DataFrame(records, columns=columns)
+
+
+def read_news_units(path: Path, agency_codes: set[str]) -> pd.DataFrame:
+    """news_units.csv: named units of national agencies ("Bareskrim"); ``needs_place`` units ("Polda") count only before a place."""
+    columns = ["agency_code", "unit", "needs_place", "source"]
+    records = [
+        {
+            "agency_code": _agency(path, line, row["agency_code"], agency_codes),
+            "unit": _require(path, line, "unit", row["unit"]),
+            "needs_place": _require(path, line, "needs_place", row["needs_place"], ("true", "false")) == "true",
+            "source": _require(path, line, "source", row["source"]),
+        }
+        for line, row in csv_rows(path, columns)
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def read_regional_offices(path: Path) -> pd.DataFrame:
+    """news_regional_offices.csv: words that, followed by a place of their level, name that region's government."""
+    columns = ["word", "level", "role", "source"]
+    records = [
+        {
+            "word": _require(path, line, "word", row["word"]),
+            "level": _require(path, line, "level", row["level"], OFFICE_LEVELS),
+            "role": _require(path, line, "role", row["role"], MENTION_ROLES),
+            "source": _require(path, line, "source", row["source"]),
+        }
+        for line, row in csv_rows(path, columns)
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def read_place_short_forms(path: Path, agency_codes: set[str]) -> pd.DataFrame:
+    """place_short_forms.csv: the press's short forms of provinces and cities ("Jaksel", "Jabar"), places only."""
+    columns = ["agency_code", "short_form", "source"]
+    records = [
+        {
+            "agency_code": _agency(path, line, row["agency_code"], agency_codes),
+            "short_form": _require(path, line, "short_form", row["short_form"]),
+            "source": _require(path, line, "source", row["source"]),
+        }
+        for line, row in csv_rows(path, columns)
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def read_foreign_places(path: Path) -> pd.DataFrame:
+    """news_foreign_places.csv: countries after which a title is a foreign official's ("Menlu Denmark")."""
+    columns = ["name", "source"]
+    records = [
+        {"name": _require(path, line, "name", row["name"]), "source": _require(path, line, "source", row["source"])}
+        for line, row in csv_rows(path, columns)
+    ]
+    return pd.DataFrame(records, columns=columns)
+
+
+def check_news_language(registry_dir: Path, agency_codes: set[str]) -> None:
+    """Read the news language files that exist (registry_sync fails on a bad line before news_mentions uses them)."""
+    readers = {
+        "news_heads.csv": lambda p: read_news_heads(p, agency_codes),
+        "news_units.csv": lambda p: read_news_units(p, agency_codes),
+        "news_regional_offices.csv": read_regional_offices,
+        "place_short_forms.csv": lambda p: read_place_short_forms(p, agency_codes),
+        "news_foreign_places.csv": read_foreign_places,
+    }
+    for name, reader in readers.items():
+        if (registry_dir / name).exists():
+            reader(registry_dir / name)

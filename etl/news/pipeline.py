@@ -27,7 +27,7 @@ from etl.connections import resolve_endpoint
 from etl.http import ApiClient
 from etl.landing import LandingWriter, landing_path, safe_name
 from etl.news.dedupe import DEFAULT_THRESHOLD, Doc, cluster
-from etl.news.matching import AgencyMatcher, Match
+from etl.news.matching import ROLES, AgencyMatcher, Match, primary_role
 from etl.news.sentiment import load_lexicon, score, sentences_around
 from etl.news.sources import (
     GDELT_DEFAULT_URL,
@@ -39,6 +39,8 @@ from etl.news.sources import (
     outlet_code_for_domain,
     read_feed_list,
 )
+from etl.news.tone import METHOD as TONE_METHOD
+from etl.news.tone import tones
 from etl.pipeline import open_warehouse
 from etl.quality import validate_or_hold
 from etl.registry import read_agencies, read_aliases
@@ -211,19 +213,38 @@ def _existing(warehouse: Warehouse, ids: list[str]) -> dict[str, tuple[str, str 
     return found
 
 
+#: The columns of a news mention row (fact_news_mention), in order.
+MENTION_COLUMNS = [
+    "article_id", "agency_code", "published_on", "alias", "position", "mentions", "confidence", "method", "sentiment",
+    "mention_role", "roles", "unit_words", "tone", "tone_score", "tone_method",
+]
+
+
 def mention_rows(article_id: str, published_on: Any, text: str, matches: list[Match], lexicon: Any) -> list[dict[str, Any]]:
-    """One row per agency named in the text: its best alias, first position, count and the sentiment of its sentences."""
+    """One row per agency named in the text: its best alias, first position, count, roles, and its tone.
+
+    ``mention_role`` is the first of institution, head, deputy, unit among the roles the article names the
+    agency in (so rows with ``mention_role = 'institution'`` are the articles naming the institution
+    itself); ``roles`` lists them all; ``tone`` is the mention's tone toward the agency (etl.news.tone),
+    ``sentiment`` the lexicon score of its sentences, kept for continuity.
+    """
     by_agency: dict[str, list[Match]] = {}
     for m in matches:
         by_agency.setdefault(m.agency_code, []).append(m)
     rows = []
+    toward = tones(text, matches)
     for code, found in sorted(by_agency.items()):
         best = max(found, key=lambda m: (m.confidence, -m.start))
         context = sentences_around(text, [(m.start, m.end) for m in found])
+        roles = {m.role for m in found}
+        tone = toward[code]
         rows.append({
             "article_id": article_id, "agency_code": code, "published_on": published_on, "alias": best.alias,
             "position": min(m.start for m in found), "mentions": len(found), "confidence": best.confidence, "method": best.method,
-            "sentiment": score(context, lexicon).score,
+            "sentiment": score(context, lexicon).score, "mention_role": primary_role(roles),
+            "roles": ",".join(r for r in ROLES if r in roles),
+            "unit_words": "|".join(sorted({m.unit for m in found if m.unit})) or None,
+            "tone": tone.label, "tone_score": tone.score, "tone_method": TONE_METHOD,
         })
     return rows
 
@@ -281,9 +302,7 @@ def transform_news(extracted: dict[str, Any], run: RunContext, settings: Setting
                     "title", "summary", "language", "cluster_id", "duplicate_of", "similarity", "sentiment", "seen_at",
                     "text_repairs",
                 ]),
-                "news_mentions": pd.DataFrame(mentions, columns=[
-                    "article_id", "agency_code", "published_on", "alias", "position", "mentions", "confidence", "method", "sentiment",
-                ]),
+                "news_mentions": pd.DataFrame(mentions, columns=MENTION_COLUMNS),
             }
             quarantine, gate_error, written = [], None, {}
             for name in FRAMES:

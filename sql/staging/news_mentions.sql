@@ -7,5 +7,11 @@ CREATE TEMPORARY TABLE stg_news_mentions (
     mentions      INTEGER,
     confidence    DOUBLE PRECISION,
     method        VARCHAR,
-    sentiment     DOUBLE PRECISION
+    sentiment     DOUBLE PRECISION,
+    mention_role  VARCHAR,
+    roles         VARCHAR,
+    unit_words    VARCHAR,
+    tone          VARCHAR,
+    tone_score    DOUBLE PRECISION,
+    tone_method   VARCHAR
 );

@@ -73,6 +73,20 @@ def test_news_run_loads_articles_copies_mentions_and_feed_health(news_env: RunCo
         codes = set(mentions.loc[mentions["canonical_url"] == story["url"].replace("https://www.", "https://"), "agency_code"])
         assert story["agency_code"] in codes, story["title"]
     assert mentions["sentiment"].between(-1, 1).all() and mentions["confidence"].between(0, 1).all()
+    # Every mention carries its role and its tone toward the agency (issue 16); the templates decide the tone.
+    assert mentions["mention_role"].isin(["institution", "head", "deputy", "unit"]).all()
+    assert mentions["tone"].isin(["negative", "neutral", "positive"]).all() and mentions["tone_method"].eq("rules-v1").all()
+    template_tone = {"Raih Penghargaan": "positive", "Dikritik": "negative", "Gelar Rapat Koordinasi": "neutral"}
+    checked = 0
+    for story in stories:
+        for words, tone in template_tone.items():
+            if words in story["title"]:
+                row = mentions[(mentions["canonical_url"] == story["url"].replace("https://www.", "https://")) & (mentions["agency_code"] == story["agency_code"])]
+                assert list(row["tone"]) == [tone], story["title"]
+                checked += 1
+    assert checked == 8  # the day's stories from those three templates
+    # The real Tempo items and seeds name heads (Kapolri) and units (Brimob, Kepala Dinas Komunikasi DKI Jakarta) too.
+    assert set(mentions["mention_role"]) == {"institution", "head", "unit"}
 
     health = warehouse.query_df("SELECT * FROM etl_news_feed_health ORDER BY feed_url").set_index("feed_url")
     assert len(health) == 8 and set(health["last_status"]) == {"ok"} and health["consecutive_failures"].eq(0).all()
@@ -121,11 +135,12 @@ def test_news_indicators_for_the_day(news_env: RunContext, warehouse: Warehouse)
     _run(run)
     compute_indicators(RunContext.for_day(DAY, run_id="scheduled__indicators", dag_id="agency_indicators"))
     got = warehouse.query_df(
-        "SELECT agency_code, news_mentions, news_copies, news_outlets, news_sentiment, news_negative_share "
+        "SELECT agency_code, news_mentions, news_mentions_institution, news_copies, news_outlets, news_sentiment, "
+        "news_negative_mentions, news_positive_mentions, news_negative_share "
         "FROM agency_daily_indicators WHERE indicator_date = :day AND platform = 'all' ORDER BY agency_code", {"day": DAY}
     ).set_index("agency_code")
     rows = warehouse.query_df(
-        "SELECT m.agency_code, m.sentiment, a.cluster_id, a.duplicate_of, a.outlet_code "
+        "SELECT m.agency_code, m.sentiment, m.mention_role, m.tone, a.cluster_id, a.duplicate_of, a.outlet_code "
         "FROM fact_news_mention m JOIN fact_news_article a USING (article_id) WHERE m.published_on = :day", {"day": DAY}
     )
     assert len(rows) > 0
@@ -134,7 +149,21 @@ def test_news_indicators_for_the_day(news_env: RunContext, warehouse: Warehouse)
         assert got.loc[code, "news_copies"] == g["duplicate_of"].notna().sum()
         assert got.loc[code, "news_outlets"] == g["outlet_code"].nunique()
         assert got.loc[code, "news_sentiment"] == pytest.approx(g["sentiment"].mean())
-        assert got.loc[code, "news_negative_share"] == pytest.approx((g["sentiment"] < -0.05).mean())
+        assert got.loc[code, "news_mentions_institution"] == g.loc[g["mention_role"] == "institution", "cluster_id"].nunique()
+        assert got.loc[code, "news_negative_mentions"] == (g["tone"] == "negative").sum()
+        assert got.loc[code, "news_positive_mentions"] == (g["tone"] == "positive").sum()
+        assert got.loc[code, "news_negative_share"] == pytest.approx((g["tone"] == "negative").mean())
+    # The report view splits the same rows by role and tone, with the tone method's measured quality beside them.
+    view = warehouse.query_df("SELECT * FROM report_news_mentions_by_role WHERE published_on = :day", {"day": DAY}).set_index("agency_code")
+    assert set(view.index) == set(rows["agency_code"])
+    for code, g in rows.groupby("agency_code"):
+        assert view.loc[code, "articles"] == len(g)
+        assert view.loc[code, "articles_institution"] == (g["mention_role"] == "institution").sum()
+        assert view.loc[code, "tone_negative"] == (g["tone"] == "negative").sum()
+        assert view.loc[code, "tone_positive"] == (g["tone"] == "positive").sum()
+    assert set(view["tone_method"]) == {"rules-v1"} and set(view["tone_macro_f1"]) == {0.7824} and set(view["tone_negative_f1"]) == {0.8276}
+    [quality] = warehouse.query("SELECT tone_method, mentions, floor_met FROM report_news_tone_quality")
+    assert tuple(quality) == ("rules-v1", 241, True)
     quiet = got.drop(index=rows["agency_code"].unique())
     assert quiet["news_mentions"].eq(0).all() and quiet["news_sentiment"].isna().all()
     # Published on DAY in Jakarta time, as the indicator counts it.
