@@ -12,7 +12,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, AssetOrTimeSchedule, CronDataIntervalTimetable, dag, get_current_context, task
 
-from etl.assets import OWNER, table_uri
+from etl.assets import table_uri
+from etl.operations import DAGRUN_TIMEOUTS, default_args
 
 FACT_ACCOUNT_DAILY = Asset(table_uri("fact_account_daily"))
 FACT_POST_METRICS_DAILY = Asset(table_uri("fact_post_metrics_daily"))
@@ -28,12 +29,17 @@ AGENCY_DAILY_INDICATORS = Asset(table_uri("agency_daily_indicators"))
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": OWNER, "retries": 2},
+    default_args=default_args(),
+    dagrun_timeout=DAGRUN_TIMEOUTS["agency_indicators"],
     tags=["pantau", "indicators"],
     doc_md=__doc__,
 )
 def agency_indicators() -> None:
-    @task(outlets=[AGENCY_DAILY_INDICATORS])
+    @task(
+        outlets=[AGENCY_DAILY_INDICATORS],
+        doc_md="Recomputes every model in sql/indicators for the day(s) in one transaction; safe to clear and rerun "
+        "for any date (backfills: `airflow backfill create --dag-id agency_indicators --from-date ... --to-date ...`).",
+    )
     def compute(triggering_asset_events: Any = None) -> dict[str, int]:
         from etl.pipeline import compute_indicators
         from etl.runtime import RunContext

@@ -17,7 +17,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 
-from etl.assets import NEWS_TABLES, OWNER, table_uri
+from etl.assets import NEWS_TABLES, table_uri
+from etl.operations import DAGRUN_TIMEOUTS, default_args
 
 TABLE_ASSETS = [Asset(table_uri(table)) for table in NEWS_TABLES]
 
@@ -34,12 +35,14 @@ def _run() -> Any:
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": OWNER, "retries": 2},
+    default_args=default_args(),
+    dagrun_timeout=DAGRUN_TIMEOUTS["news_mentions"],
     tags=["pantau", "news"],
     doc_md=__doc__,
 )
 def news_mentions() -> None:
-    @task
+    @task(doc_md="Fetches every enabled feed (conditional GET) and the GDELT queries; every response lands raw. "
+          "A broken feed is recorded in etl_news_feed_health and does not fail the task.")
     def extract() -> dict[str, Any]:
         from etl.news.pipeline import extract_news
 
@@ -57,7 +60,8 @@ def news_mentions() -> None:
         except DeterministicError as exc:  # bad data fails the same way on every try: no retries
             raise AirflowFailException(str(exc)) from exc
 
-    @task
+    @task(doc_md="Merges outlets, articles, mentions and feed health in one transaction; a failed load rolls back whole, "
+          "so clearing it repeats the merge.")
     def load(validated: dict[str, Any]) -> dict[str, int]:
         from airflow.sdk.exceptions import AirflowFailException
 

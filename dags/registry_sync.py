@@ -1,7 +1,9 @@
 """registry_sync: load the registry files (agencies, aliases, accounts, campaigns) into the dimension tables.
 
 Runs before the nightly collection; the load is idempotent, so running it on
-every change of the files, or twice, leaves the same dimensions.
+every change of the files, or twice, leaves the same dimensions.  A broken
+registry file fails the task at once, without retries, naming the file, line
+and field: a retry reads the same file.
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, dag, get_current_context, task
 
-from etl.assets import OWNER, table_uri
+from etl.assets import table_uri
+from etl.operations import DAGRUN_TIMEOUTS, default_args
 
 
 @dag(
@@ -18,17 +21,29 @@ from etl.assets import OWNER, table_uri
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": OWNER, "retries": 2},
+    default_args=default_args(),
+    dagrun_timeout=DAGRUN_TIMEOUTS["registry_sync"],
     tags=["pantau", "registry"],
     doc_md=__doc__,
 )
 def registry_sync() -> None:
-    @task(outlets=[Asset(table_uri("dim_agency")), Asset(table_uri("dim_account"))])
+    @task(
+        outlets=[Asset(table_uri("dim_agency")), Asset(table_uri("dim_account"))],
+        doc_md="Reads registry/ (agencies, aliases, accounts, campaigns) and merges the dimensions in one transaction. "
+        "Fails at once on a registry error (file, line and field in the message): fix the file, then clear this task.",
+    )
     def sync() -> dict[str, int]:
+        from airflow.sdk.exceptions import AirflowFailException
+
         from etl.pipeline import sync_registry
+        from etl.registry import RegistryError
         from etl.runtime import RunContext
 
-        return sync_registry(RunContext.from_airflow(get_current_context()))
+        try:
+            return sync_registry(RunContext.from_airflow(get_current_context()))
+        except RegistryError as exc:
+            # Deterministic: the same file fails the same way on every try.
+            raise AirflowFailException(str(exc)) from exc
 
     sync()
 

@@ -17,7 +17,8 @@ from typing import Any
 import pendulum
 from airflow.sdk import Asset, CronDataIntervalTimetable, TriggerRule, dag, get_current_context, task, task_group
 
-from etl.assets import OWNER, SOCIAL_TABLES, table_uri
+from etl.assets import SOCIAL_TABLES, table_uri
+from etl.operations import DAGRUN_TIMEOUTS, EXTRACT_TIMEOUT, default_args
 from etl.platforms import PLATFORMS
 
 TABLE_ASSETS = [Asset(table_uri(table)) for table in SOCIAL_TABLES]
@@ -35,7 +36,8 @@ def _run() -> Any:
     start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta"),
     catchup=False,
     max_active_runs=1,
-    default_args={"owner": OWNER, "retries": 2},
+    default_args=default_args(),
+    dagrun_timeout=DAGRUN_TIMEOUTS["social_metrics"],
     tags=["pantau", "social"],
     doc_md=__doc__,
 )
@@ -51,13 +53,21 @@ def social_metrics() -> None:
 
         @task_group(group_id=f"collect_{platform.name}")
         def collect(shard: dict[str, Any], pool: str = platform.pool) -> Any:
-            @task(pool=pool)
+            @task(
+                pool=pool,
+                execution_timeout=EXTRACT_TIMEOUT,
+                doc_md="Calls the platform for one shard of accounts and lands every response raw (landing/ in the "
+                "storage). Accounts that fail are recorded, not raised; a refused token stops the platform's shards. "
+                "Clear it to call the API again for this shard (the night's budget is shared with the other shards).",
+            )
             def extract(shard: dict[str, Any]) -> dict[str, Any]:
                 from etl.pipeline import extract_shard
 
                 return extract_shard(shard["platform"], shard["shard"], shard["shards"], _run())
 
-            @task
+            @task(doc_md="Parses the shard's landing file, validates each frame with its Great Expectations suite, "
+                  "quarantines bad rows (etl_quarantine) and writes the valid frames as Parquet to staging/. "
+                  "Clearing it re-parses the landed answers without calling the API.")
             def parse_validate(extracted: dict[str, Any]) -> dict[str, Any]:
                 from airflow.sdk.exceptions import AirflowFailException
 
@@ -70,7 +80,8 @@ def social_metrics() -> None:
                     # The same landing fails the same way: fail now, naming the row, without retries.
                     raise AirflowFailException(str(exc)) from exc
 
-            @task
+            @task(doc_md="Merges the shard's staged frames and its coverage ledger in one transaction. Fails without "
+                  "retries when the platform refused our credentials (the message names the connection).")
             def load(validated: dict[str, Any]) -> dict[str, int]:
                 from airflow.sdk.exceptions import AirflowFailException
 

@@ -8,6 +8,9 @@
                                            recompute indicators only
     pantau report [--date 2026-11-20]      write the HTML report (default: the latest day) into reports/
     pantau limits [--clear CONNECTION]     what each API said about its limits; lift a connection's blocks
+    pantau airflow-setup [--no-migrate] [--require CONN ...]
+                                           migrate Airflow's database, create the platform pools, write the UI
+                                           login, check connections and the shared storage (deployments run it)
 
 Credentials come from the environment (YOUTUBE_API_KEY, WAREHOUSE_URL); see README.
 
@@ -139,6 +142,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "--platform", action="append", choices=list(PLATFORMS),
                 help="platforms to collect (default: every platform whose credentials are set; YouTube if none is)",
             )
+    setup = sub.add_parser("airflow-setup", help="migrate Airflow, create the pools, check connections and storage")
+    setup.add_argument("--no-migrate", action="store_true", help="skip `airflow db migrate` (already done)")
+    setup.add_argument("--require", action="append", metavar="CONN",
+                       help="connections that must exist (default: warehouse; give `none` for the embedded DuckDB)")
     args = parser.parse_args(argv)
     import structlog  # noqa: PLC0415
 
@@ -170,6 +177,17 @@ def _traceback(args: argparse.Namespace) -> None:
 
 
 def _command(args: argparse.Namespace) -> int:
+    if args.command == "airflow-setup":
+        from etl.deployment import airflow_setup  # noqa: PLC0415 - imports Airflow
+
+        require = tuple(c for c in (args.require or ["warehouse"]) if c != "none")
+        try:
+            report = airflow_setup(migrate=not args.no_migrate, require=require)
+        except (RuntimeError, ValueError) as exc:
+            print(f"pantau: {exc}", file=sys.stderr)
+            return 1
+        print("\n".join(report.lines()))
+        return 0
     if args.command == "report":
         from etl.report import main as report_main  # noqa: PLC0415
 

@@ -49,17 +49,13 @@ def configure_airflow(airflow_home: Path, dags_folder: Path = PROJECT_ROOT / "da
 
 
 def prepare_airflow_db() -> None:
-    """Migrate the metadata database and create one pool per platform (sized to its API budget)."""
-    from airflow.models.pool import Pool  # noqa: PLC0415
+    """Migrate the metadata database and create one pool per platform, as ``pantau airflow-setup`` does."""
     from airflow.utils.db import upgradedb  # noqa: PLC0415
 
-    upgradedb()
-    from etl.platforms import platform_pools  # noqa: PLC0415
+    from etl.deployment import create_pools  # noqa: PLC0415
 
-    # One pool per platform (the DAG's extract tasks use it): its slots cap how many shards call a platform at
-    # once, so the mapped tasks share the platform's rate limit instead of racing for it.
-    for pool, slots in platform_pools().items():
-        Pool.create_or_update_pool(pool, slots=slots, description=f"{pool} rate budget", include_deferred=False)
+    upgradedb()
+    create_pools()
 
 
 @dataclass

@@ -15,6 +15,7 @@ younger one may belong to a task still running).
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 import time
@@ -24,7 +25,10 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from upath import UPath
+
 from etl.http import CallRecord
+from etl.storage import is_local
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
 #: A ``.partial`` landing file untouched this long belongs to a killed task (a live one writes every response).
@@ -36,22 +40,25 @@ def safe_name(value: str) -> str:
     return _UNSAFE.sub("_", value).strip("_") or "_"
 
 
-def landing_path(landing_dir: Path, source: str, data_date: date, run_id: str, part: str) -> Path:
+def landing_path(landing_dir: Path | UPath, source: str, data_date: date, run_id: str, part: str) -> Path | UPath:
     return landing_dir / source / data_date.isoformat() / safe_name(run_id) / f"{safe_name(part)}.jsonl.gz"
 
 
 class LandingWriter:
-    """Appends call records to one gzip JSON-lines file; use as a context manager."""
+    """Appends call records to one gzip JSON-lines file (a local path or an object-store path); a context manager."""
 
-    def __init__(self, path: Path, *, source: str) -> None:
+    def __init__(self, path: Path | UPath, *, source: str) -> None:
         self.path = path
         self.source = source
         self.lines = 0
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.removed_orphans = remove_orphans(path)
-        # Write to a temporary name: a half-written file from a crashed task is never mistaken for a landing.
-        self._tmp = path.with_name(path.name + ".partial")
-        self._fh = gzip.open(self._tmp, "wt", encoding="utf-8")
+        # Locally, write to a temporary name: a half-written file from a crashed task is never mistaken for a
+        # landing (and those that killed tasks left are removed). An object store needs none: an object appears
+        # only once its upload completes.
+        self.removed_orphans = remove_orphans(path) if is_local(path) else []
+        self._tmp = path.with_name(path.name + ".partial") if is_local(path) else path
+        self._raw = self._tmp.open("wb")
+        self._fh = io.TextIOWrapper(gzip.GzipFile(fileobj=self._raw, mode="wb"), encoding="utf-8")
         self.context: dict[str, Any] = {}
 
     def write(self, record: CallRecord) -> None:
@@ -64,9 +71,11 @@ class LandingWriter:
         self._fh.write(json.dumps(line, ensure_ascii=False) + "\n")
         self.lines += 1
 
-    def close(self) -> Path:
+    def close(self) -> Path | UPath:
         self._fh.close()
-        self._tmp.replace(self.path)
+        self._raw.close()
+        if self._tmp != self.path:
+            self._tmp.replace(self.path)
         return self.path
 
     def __enter__(self) -> LandingWriter:
@@ -89,9 +98,9 @@ def remove_orphans(path: Path, max_age: float = ORPHAN_AGE_SECONDS) -> list[Path
     return removed
 
 
-def read_landing(path: Path) -> Iterator[dict[str, Any]]:
-    """Yield the landed lines of ``path`` in the order they were received."""
-    with gzip.open(path, "rt", encoding="utf-8") as fh:
+def read_landing(path: Path | UPath) -> Iterator[dict[str, Any]]:
+    """Yield the landed lines of ``path`` (local or on the object store) in the order they were received."""
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
         for line in fh:
             if line.strip():
                 yield json.loads(line)

@@ -13,12 +13,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 import structlog
+from upath import UPath
 
 from etl.budget import SharedBudget, credential_fingerprint
 from etl.connections import Endpoint, resolve_endpoint, warehouse_url
@@ -31,6 +31,7 @@ from etl.runtime import RunContext, TaskAudit, audited
 from etl.settings import Settings, load_settings
 from etl.sources.base import AccountRef, Extraction
 from etl.sources.frames import iter_frames
+from etl.storage import locate, read_parquet, read_text, write_parquet, write_text
 from etl.warehouse import INDICATOR_LOCK, Warehouse
 
 log = structlog.get_logger(__name__)
@@ -195,10 +196,11 @@ def open_budget(
     )
 
 
-def write_outcomes(landing_file: Path, platform: str, accounts: list[AccountRef], result: Extraction) -> Path:
-    """What happened to each account of the shard, beside its landing file, for the load step."""
+def write_outcomes(landing_file: UPath, platform: str, accounts: list[AccountRef], result: Extraction) -> UPath:
+    """What happened to each account of the shard, beside its landing file (on the shared storage), for the load step."""
     outcomes_file = landing_file.with_name(landing_file.name.replace(".jsonl.gz", ".outcomes.json"))
-    outcomes_file.write_text(
+    write_text(
+        outcomes_file,
         json.dumps(
             {
                 "platform": platform,
@@ -210,13 +212,15 @@ def write_outcomes(landing_file: Path, platform: str, accounts: list[AccountRef]
             },
             indent=1,
         ),
-        encoding="utf-8",
     )
     return outcomes_file
 
 
 def extract_shard(platform: str, shard: int, shards: int, run: RunContext, settings: Settings | None = None) -> dict[str, Any]:
-    """Call the platform for one shard of accounts; land every response; return the landing and outcomes paths."""
+    """Call the platform for one shard of accounts; land every response; return the landing and outcomes locations.
+
+    Locations are strings (a path, or an object-store URL under PANTAU_STORAGE_URL), so the next step may run on
+    another worker."""
     settings = settings or load_settings()
     target = get_platform(platform)
     part = shard_part(platform, shard)
@@ -224,7 +228,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
         accounts = plan_accounts(warehouse, platform, shard, shards, run.data_date)
         known = read_known_posts(warehouse, platform, run, settings.repull_days)
         endpoint = platform_endpoint(target, accounts)
-        landing_file = landing_path(settings.landing_dir, platform, run.data_date, run.run_id, part)
+        landing_file = landing_path(settings.storage / "landing", platform, run.data_date, run.run_id, part)
         with LandingWriter(landing_file, source=platform) as landing, warehouse.kept_open():
             client = ApiClient(
                 source=platform, timeout=settings.http_timeout, max_attempts=settings.http_max_attempts,
@@ -284,7 +288,7 @@ def _with_account_keys(name: str, df: pd.DataFrame, accounts: dict[str, str], po
     return df
 
 
-def _quarantine_rows(name: str, bad: pd.DataFrame, run: RunContext, platform: str, part: str, landing: Path) -> pd.DataFrame:
+def _quarantine_rows(name: str, bad: pd.DataFrame, run: RunContext, platform: str, part: str, landing: UPath) -> pd.DataFrame:
     rows = pd.DataFrame(
         {
             "data_date": run.data_date,
@@ -327,12 +331,11 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
     """
     settings = settings or load_settings()
     platform, part = extracted["platform"], extracted["part"]
-    landing = Path(extracted["landing"])
-    outcome = json.loads(Path(extracted["outcomes"]).read_text(encoding="utf-8"))
+    landing = locate(extracted["landing"])
+    outcome = json.loads(read_text(locate(extracted["outcomes"])))
     account_by_platform_id = {v: k for k, v in outcome["accounts"].items()}
     frames = parse_landing(landing, platform, run.data_date, run.as_of)
-    out_dir = settings.staging_dir / platform / run.data_date.isoformat() / safe_name(run.run_id) / part
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = settings.storage / "staging" / platform / run.data_date.isoformat() / safe_name(run.run_id) / part
     written: dict[str, str] = {}
     quarantine: list[pd.DataFrame] = []
     gate_error: QualityGateFailed | None = None
@@ -353,7 +356,7 @@ def parse_validate_shard(extracted: dict[str, Any], run: RunContext, settings: S
                     post_accounts = dict(zip(df["platform_post_id"], df["account_key"], strict=True))
                 _count_checked(audit, len(df), len(checked.quarantined), checked.total)
             target = out_dir / f"{name}.parquet"
-            df.to_parquet(target, index=False)
+            write_parquet(df, target)
             written[name] = str(target)
         with warehouse.transaction() as conn:
             # Even an empty quarantine is merged: a rerun that fixed the rows clears them.
@@ -398,8 +401,8 @@ def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | 
     """Merge a shard's valid frames and its coverage ledger into the warehouse, in one transaction."""
     settings = settings or load_settings()
     platform, part = validated["platform"], validated["part"]
-    frames = {name: pd.read_parquet(path) for name, path in validated["frames"].items()}
-    outcome = json.loads(Path(validated["outcomes"]).read_text(encoding="utf-8"))
+    frames = {name: read_parquet(locate(path)) for name, path in validated["frames"].items()}
+    outcome = json.loads(read_text(locate(validated["outcomes"])))
     coverage = _coverage(outcome, platform, run.data_date)
     with _step(settings, run, f"collect_{platform}.load", platform, validated["shard"]) as (warehouse, audit):
         audit.counts.update(validated.get("counts", {}))

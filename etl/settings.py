@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from etl.errors import DeterministicError
 
@@ -57,6 +58,8 @@ class Settings:
     http_timeout: float
     http_max_attempts: int
     max_quarantine_share: float
+    #: Root of landing and staging for the social pipeline: a local path or an object-store URL (etl/storage.py).
+    storage_url: str
 
     def budget_for(self, platform: str, default: int) -> int:
         """The night's rate budget of ``platform``: PANTAU_<PLATFORM>_BUDGET, else the platform's default."""
@@ -78,6 +81,13 @@ class Settings:
         return self.data_dir / "staging"
 
     @property
+    def storage(self) -> Any:
+        """The storage root (a ``UPath``): landing/ and staging/ live under it, on every worker alike."""
+        from etl.storage import storage_root  # noqa: PLC0415 - keeps settings light for the DAG files
+
+        return storage_root(self.storage_url)
+
+    @property
     def default_warehouse_url(self) -> str:
         return f"duckdb:///{self.data_dir / 'warehouse.duckdb'}"
 
@@ -97,4 +107,5 @@ def load_settings() -> Settings:
         http_timeout=_float("PANTAU_HTTP_TIMEOUT", 30.0),
         http_max_attempts=_int("PANTAU_HTTP_MAX_ATTEMPTS", 5, minimum=1),
         max_quarantine_share=_float("PANTAU_MAX_QUARANTINE_SHARE", 0.5),
+        storage_url=os.environ.get("PANTAU_STORAGE_URL") or str(data_dir),
     )

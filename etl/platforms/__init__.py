@@ -24,6 +24,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the DAG files read the registry at parse time: keep its import light
+    from upath import UPath
+
     from etl.sources.frames import Frames
 
 
@@ -130,7 +132,7 @@ def platform_pools() -> dict[str, int]:
     return {p.pool: p.pool_slots for p in PLATFORMS.values()}
 
 
-def parse_landing(path: Path, platform: str, snapshot_date: date, captured_at: datetime) -> Frames:
+def parse_landing(path: Path | UPath, platform: str, snapshot_date: date, captured_at: datetime) -> Frames:
     """Read one landing file of ``platform`` into frames."""
     from etl.landing import read_landing  # noqa: PLC0415
 
