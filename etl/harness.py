@@ -116,19 +116,21 @@ def sandbox(accounts: Path, seed: int = 7, quota: int = 1_000_000) -> Iterator[S
                 process.kill()
 
 
-def point_sources_at(sandbox_: Sandbox) -> None:
-    """Airflow connections for every source, pointing at the sandbox (as AIRFLOW_CONN_* variables)."""
-    os.environ["AIRFLOW_CONN_YOUTUBE_API"] = json.dumps(
-        {"conn_type": "http", "host": f"{sandbox_.base_url}/youtube/v3", "password": SANDBOX_KEY}
-    )
+def sandbox_sources(base_url: str) -> dict[str, str]:
+    """The environment of every source pointing at the sandbox at ``base_url`` (AIRFLOW_CONN_* variables)."""
+    env = {"AIRFLOW_CONN_YOUTUBE_API": json.dumps({"conn_type": "http", "host": f"{base_url}/youtube/v3", "password": SANDBOX_KEY})}
     # X, the Graph API (Instagram and Facebook share one Meta token) and TikTok live at the sandbox's root,
     # under their real paths (/2/..., /v21.0/..., /v2/research/...).
     for conn_id in ("x_api", "meta_graph", "tiktok_api"):
-        os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(
-            {"conn_type": "http", "host": sandbox_.base_url, "password": SANDBOX_KEY}
-        )
+        env[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({"conn_type": "http", "host": base_url, "password": SANDBOX_KEY})
     # business_discovery is asked through our own Instagram business account; the sandbox accepts any id.
-    os.environ["PANTAU_INSTAGRAM_USER_ID"] = SANDBOX_IG_USER_ID
+    env["PANTAU_INSTAGRAM_USER_ID"] = SANDBOX_IG_USER_ID
+    return env
+
+
+def point_sources_at(sandbox_: Sandbox) -> None:
+    """Airflow connections for every source, pointing at the sandbox (as AIRFLOW_CONN_* variables)."""
+    os.environ.update(sandbox_sources(sandbox_.base_url))
     point_news_at(sandbox_)
 
 
