@@ -63,21 +63,23 @@ def open_warehouse(settings: Settings | None = None) -> Warehouse:
 def sync_registry(run: RunContext, settings: Settings | None = None) -> dict[str, int]:
     """Load the registry files into the dimension tables in one transaction."""
     settings = settings or load_settings()
-    registry = read_registry(settings.registry_dir, settings.accounts_file)
     warehouse = open_warehouse(settings)
     try:
         audit = TaskAudit("registry_sync", source="registry")
-        with audited(warehouse, run, audit), warehouse.transaction() as conn:
-            counts = {
-                "dim_agency": warehouse.merge(conn, "agencies", registry.agencies, "dim_agency"),
-                "dim_agency_alias": warehouse.merge(conn, "agency_aliases", registry.aliases, "dim_agency_alias"),
-                "dim_account": warehouse.merge(
-                    conn, "accounts", registry.accounts, "dim_account", {"closed_on": run.data_date}
-                ),
-                "campaign": warehouse.merge(conn, "campaigns", registry.campaigns, "campaign"),
-                "campaign_term": warehouse.merge(conn, "campaign_terms", registry.campaign_terms(), "campaign_term"),
-            }
-            audit.counts["rows_loaded"] = sum(counts.values())
+        # Read inside the audit: a broken registry file is recorded in etl_run (and its alert quotes it).
+        with audited(warehouse, run, audit):
+            registry = read_registry(settings.registry_dir, settings.accounts_file)
+            with warehouse.transaction() as conn:
+                counts = {
+                    "dim_agency": warehouse.merge(conn, "agencies", registry.agencies, "dim_agency"),
+                    "dim_agency_alias": warehouse.merge(conn, "agency_aliases", registry.aliases, "dim_agency_alias"),
+                    "dim_account": warehouse.merge(
+                        conn, "accounts", registry.accounts, "dim_account", {"closed_on": run.data_date}
+                    ),
+                    "campaign": warehouse.merge(conn, "campaigns", registry.campaigns, "campaign"),
+                    "campaign_term": warehouse.merge(conn, "campaign_terms", registry.campaign_terms(), "campaign_term"),
+                }
+                audit.counts["rows_loaded"] = sum(counts.values())
         log.info("registry synced", **run.log_extra(**counts))
         return counts
     finally:
