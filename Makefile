@@ -29,6 +29,10 @@ test: $(STAMP) chromium compose-config
 compose-config: $(STAMP)
 	$(COMPOSE) --env-file .env.example config -q
 
+# Airflow on 127.0.0.1:8080 (PANTAU_AIRFLOW_PORT) with the project's DAGs, the demo's warehouse and the sandbox.
+airflow: $(STAMP)
+	$(BIN)/python -m etl.airflow_local
+
 # .env for the team deployment, from .env.example with fresh secrets (never overwrites an existing .env).
 deploy-env: $(STAMP)
 	$(BIN)/python scripts/make_env.py
