@@ -109,11 +109,17 @@ def sandbox(accounts: Path, seed: int = 7, quota: int = 1_000_000) -> Iterator[S
                     else:
                         os.environ[key] = value
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop_process(process)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a helper process this harness (or a test) started; kill it when it does not stop in 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
 
 
 def sandbox_sources(base_url: str) -> dict[str, str]:

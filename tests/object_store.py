@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from etl.airflow_stack import free_port
+from etl.harness import stop_process
 
 #: moto accepts any credentials; the point is that they travel the S3 client's usual way (environment).
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "pantau-test", "AWS_SECRET_ACCESS_KEY": "pantau-test-secret", "AWS_DEFAULT_REGION": "us-east-1"}
@@ -42,16 +44,10 @@ class ObjectStore:
         return sorted(path.split("/", 1)[1] for path in fs.find(self.bucket))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def s3_server(bucket: str = "pantau-test") -> Iterator[ObjectStore]:
     """Start ``moto_server`` on a free loopback port with an empty ``bucket``; stop it on exit."""
-    port = _free_port()
+    port = free_port()
     binary = Path(sys.executable).with_name("moto_server")
     process = subprocess.Popen([str(binary), "-H", "127.0.0.1", "-p", str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, **CREDENTIALS})
@@ -68,8 +64,4 @@ def s3_server(bucket: str = "pantau-test") -> Iterator[ObjectStore]:
                 time.sleep(0.2)
         yield ObjectStore(endpoint, bucket)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
