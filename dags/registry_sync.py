@@ -35,14 +35,14 @@ def registry_sync() -> None:
     def sync() -> dict[str, int]:
         from airflow.sdk.exceptions import AirflowFailException
 
+        from etl.errors import DeterministicError
         from etl.pipeline import sync_registry
-        from etl.registry import RegistryError
         from etl.runtime import RunContext
 
         try:
             return sync_registry(RunContext.from_airflow(get_current_context()))
-        except RegistryError as exc:
-            # Deterministic: the same file fails the same way on every try.
+        except DeterministicError as exc:
+            # A registry (or warehouse URL) error: the same file fails the same way on every try.
             raise AirflowFailException(str(exc)) from exc
 
     sync()
