@@ -399,6 +399,17 @@ def _coverage(outcome: dict[str, Any], platform: str, day: date) -> pd.DataFrame
     )
 
 
+def merge_shard(warehouse: Warehouse, conn: Any, frames: dict[str, pd.DataFrame], coverage: pd.DataFrame, day: date) -> dict[str, int]:
+    """A shard's frames and coverage ledger merged inside the caller's transaction; rows staged per table."""
+    return {
+        "dim_post": warehouse.merge(conn, "posts", frames["posts"], "dim_post", {"snapshot_date": day}),
+        "fact_account_daily": warehouse.merge(conn, "account_snapshots", frames["account_snapshots"], "fact_account_daily"),
+        "fact_post_metrics_daily": warehouse.merge(conn, "post_metrics", frames["post_metrics"], "fact_post_metrics_daily"),
+        "post_deletions": warehouse.merge(conn, "post_deletions", frames["post_deletions"], "post_deletions"),
+        "etl_account_coverage": warehouse.merge(conn, "account_coverage", coverage, "etl_account_coverage"),
+    }
+
+
 def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | None = None) -> dict[str, int]:
     """Merge a shard's valid frames and its coverage ledger into the warehouse, in one transaction."""
     settings = settings or load_settings()
@@ -410,13 +421,7 @@ def load_shard(validated: dict[str, Any], run: RunContext, settings: Settings | 
         audit.counts.update(validated.get("counts", {}))
         audit.counts.update(api_calls=outcome["api_calls"], api_retries=outcome["api_retries"])
         with warehouse.transaction() as conn:
-            loaded = {
-                "dim_post": warehouse.merge(conn, "posts", frames["posts"], "dim_post", {"snapshot_date": run.data_date}),
-                "fact_account_daily": warehouse.merge(conn, "account_snapshots", frames["account_snapshots"], "fact_account_daily"),
-                "fact_post_metrics_daily": warehouse.merge(conn, "post_metrics", frames["post_metrics"], "fact_post_metrics_daily"),
-                "post_deletions": warehouse.merge(conn, "post_deletions", frames["post_deletions"], "post_deletions"),
-                "etl_account_coverage": warehouse.merge(conn, "account_coverage", coverage, "etl_account_coverage"),
-            }
+            loaded = merge_shard(warehouse, conn, frames, coverage, run.data_date)
             audit.counts["rows_loaded"] = loaded["dim_post"] + loaded["fact_account_daily"] + loaded["fact_post_metrics_daily"]
             not_ok = int((coverage["status"] != "ok").sum())
             if not_ok:

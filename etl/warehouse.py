@@ -272,16 +272,41 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _csv_bytes(df: pd.DataFrame) -> bytes | None:
+    """``df`` as PostgreSQL COPY CSV, rendered column-wise by Arrow; None when a column is not Arrow-typed.
+
+    Arrow quotes every string and leaves NULL empty and unquoted, which is exactly how COPY's CSV
+    format tells NULL from an empty string. Rendering row by row in Python cost ~4 us a value, five
+    times the COPY itself (issue 11).
+    """
+    import pyarrow as pa  # noqa: PLC0415 - pandas' Parquet engine, always installed
+    import pyarrow.csv as pa_csv  # noqa: PLC0415
+
+    try:
+        table = pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None  # a column mixing Python types: the row-wise path renders it value by value
+    if any(pa.types.is_nested(field.type) or pa.types.is_timestamp(field.type) and field.type.tz for field in table.schema):
+        return None  # lists/structs and zoned timestamps keep the driver's own conversion
+    sink = pa.BufferOutputStream()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
+    return sink.getvalue().to_pybytes()
+
+
 def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
     from psycopg import sql  # noqa: PLC0415 - only needed for PostgreSQL
 
     raw = conn.connection.driver_connection
-    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
-    )
-    with raw.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in _python_rows(df):
-            copy.write_row(row)
+    target = sql.SQL("{} ({})").format(sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+    rendered = _csv_bytes(df)
+    with raw.cursor() as cursor:
+        if rendered is not None:
+            with cursor.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(target)) as copy:
+                copy.write(rendered)
+            return
+        with cursor.copy(sql.SQL("COPY {} FROM STDIN").format(target)) as copy:
+            for row in _python_rows(df):
+                copy.write_row(row)
 
 
 def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:

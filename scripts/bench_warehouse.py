@@ -1,7 +1,16 @@
-"""Benchmark: load one night at national scale into the warehouse and compute its indicators.
+"""Benchmark: load one night at national scale into the warehouse, against the engine's own limit.
 
-Prints rows per second of the staging + merge path and of the indicator models, and peak memory.
-National scale is about 10,000 accounts and 1,000,000 post-metric snapshots a night.
+National scale is about 10,000 accounts and 1,000,000 post-metric snapshots a night. The night is
+loaded the way ``load_shard`` loads it (one transaction per shard of ``PANTAU_SHARD_SIZE`` accounts,
+staging + merge through :func:`etl.pipeline.merge_shard`), three times:
+
+- ``first``:  day D-1 into an empty warehouse (every row new);
+- ``night``:  day D, the normal night (every post already known: dim_post updated, snapshots new);
+- ``rerun``:  day D again (every row a conflict).
+
+The limit is measured in the same run, on the same rows: PostgreSQL raw ``COPY`` of already rendered CSV
+into the (empty) target tables; DuckDB ``INSERT .. SELECT`` from the registered frame into them. Each
+load prints rows/s and its ratio to that limit (issue 11: >= 0.6x, rerun >= 0.4x on PostgreSQL).
 
     .venv/bin/python scripts/bench_warehouse.py --snapshots 1000000 --accounts 10000 [--url postgresql+psycopg://...]
 """
@@ -9,59 +18,157 @@ National scale is about 10,000 accounts and 1,000,000 post-metric snapshots a ni
 from __future__ import annotations
 
 import argparse
+import io
+import os
 import resource
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import sqlalchemy as sa
 
-from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, STATISTICS_BEFORE
-from etl.warehouse import Warehouse
+from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, STATISTICS_BEFORE, merge_shard
+from etl.warehouse import Warehouse, _csv_bytes
 
 DAY = date(2026, 11, 20)
-CHUNK = 100_000
+BENCH_SCHEMA = "pantau_bench"
+TARGETS = {"posts": "dim_post", "post_metrics": "fact_post_metrics_daily", "account_snapshots": "fact_account_daily"}
 
 
-def frames(start: int, stop: int, accounts: int, day: date) -> tuple[pd.DataFrame, pd.DataFrame]:
-    ids = np.arange(start, stop)
-    account = ids % accounts
+def shard_frames(first_account: int, accounts: int, per_account: int, day: date) -> dict[str, pd.DataFrame]:
+    """One shard's canonical frames: ``per_account`` posts (and their snapshots) for each of its accounts."""
+    account_ids = np.arange(first_account, first_account + accounts)
+    ids = np.arange(first_account * per_account, (first_account + accounts) * per_account)
+    account = ids // per_account
     published_days = ids % 30
+    keys = pd.Series([f"youtube:A{a:05d}:0" for a in account_ids])
+    post_keys = keys.to_numpy()[account - first_account]
+    captured = datetime.combine(day, datetime.min.time())
+    published = pd.to_datetime(np.datetime64(DAY) - published_days.astype("timedelta64[D]"))
     posts = pd.DataFrame({
         "platform": "youtube",
         "platform_post_id": [f"p{i:09d}" for i in ids],
-        "account_key": [f"youtube:A{a:05d}:0" for a in account],
-        "published_at": [datetime.combine(day - timedelta(days=int(d)), datetime.min.time()) for d in published_days],
-        "published_on": [day - timedelta(days=int(d)) for d in published_days],
+        "account_key": post_keys,
+        "published_at": published,
+        "published_on": published.date,
         "post_type": "video", "title": "t", "text": None, "hashtags": None, "url": None,
         "referenced_post_id": None, "reference_kind": None,
     })
+    n = len(ids)
     metrics = pd.DataFrame({
         "platform": "youtube",
         "platform_post_id": posts["platform_post_id"],
         "snapshot_date": day,
-        "account_key": posts["account_key"],
-        "captured_at": datetime.combine(day, datetime.min.time()),
+        "account_key": post_keys,
+        "captured_at": captured,
         "likes": pd.array(ids % 1000 + (day - DAY).days * 3, dtype="Int64"),
         "comments": pd.array(ids % 50, dtype="Int64"),
-        "shares": pd.array([None] * len(ids), dtype="Int64"),
+        "shares": pd.array([None] * n, dtype="Int64"),
         "views": pd.array(ids % 100000, dtype="Int64"),
-        "saves": pd.array([None] * len(ids), dtype="Int64"),
-        "quotes": pd.array([None] * len(ids), dtype="Int64"),
+        "saves": pd.array([None] * n, dtype="Int64"),
+        "quotes": pd.array([None] * n, dtype="Int64"),
         "unavailable_metrics": None,
     })
-    return posts, metrics
+    snapshots = pd.DataFrame({
+        "account_key": keys, "snapshot_date": day, "captured_at": captured,
+        "followers": pd.array(account_ids * 7, dtype="Int64"), "following": pd.array([None] * accounts, dtype="Int64"),
+        "total_posts": pd.array(account_ids % 900, dtype="Int64"), "total_views": pd.array(account_ids * 1000, dtype="Int64"),
+    })
+    deletions = pd.DataFrame({"platform": pd.Series(dtype=object), "platform_post_id": pd.Series(dtype=object),
+                              "snapshot_date": pd.Series(dtype=object)})
+    return {"posts": posts, "post_metrics": metrics, "account_snapshots": snapshots, "post_deletions": deletions}
+
+
+def coverage(frames: dict[str, pd.DataFrame], day: date) -> pd.DataFrame:
+    return pd.DataFrame({"account_key": frames["account_snapshots"]["account_key"], "snapshot_date": day,
+                         "platform": "youtube", "status": "ok", "message": None})
+
+
+def night(args: argparse.Namespace, day: date) -> Iterator[dict[str, pd.DataFrame]]:
+    per_account = args.snapshots // args.accounts
+    for first in range(0, args.accounts, args.shard_size):
+        yield shard_frames(first, min(args.shard_size, args.accounts - first), per_account, day)
+
+
+def staged_columns(warehouse: Warehouse, frame: str) -> list[str]:
+    with warehouse.transaction() as conn:
+        warehouse.run_file(conn, f"staging/{frame}")
+        columns = [row[0] for row in conn.execute(sa.text(f"SELECT * FROM stg_{frame} WHERE 1 = 0")).cursor.description]
+        conn.execute(sa.text(f"DROP TABLE stg_{frame}"))
+    return columns
+
+
+def measure_limit(warehouse: Warehouse, args: argparse.Namespace, day: date) -> tuple[float, float, int]:
+    """Seconds a plain bulk load of the night's frames into the empty target tables takes (rolled back).
+
+    PostgreSQL: render each frame as CSV (Arrow, the loader's own renderer) and COPY it into the table;
+    also returns the rendering's share. DuckDB: INSERT .. SELECT from the registered frame.
+    """
+    columns = {frame: staged_columns(warehouse, frame) for frame in TARGETS}
+    seconds, rendering, rows = 0.0, 0.0, 0
+    with warehouse.engine.connect() as conn:
+        raw = conn.connection.driver_connection
+        transaction = conn.begin()
+        for frames in night(args, day):
+            for frame, table in TARGETS.items():
+                df = frames[frame][columns[frame]]
+                if frame == "posts":  # the columns dim_post's merge fills, so the rows fit the table as loaded
+                    df = df.assign(is_deleted=False, deleted_seen_on=None, first_seen_on=day, last_seen_on=day)
+                rows += len(df)
+                if warehouse.dialect == "postgresql":
+                    started = time.perf_counter()
+                    rendered = _csv_bytes(df)
+                    rendering += time.perf_counter() - started
+                    with raw.cursor() as cursor, cursor.copy(f"COPY {table} ({', '.join(df.columns)}) FROM STDIN (FORMAT csv)") as copy:
+                        copy.write(rendered)
+                else:
+                    started = time.perf_counter()
+                    raw.register("incoming", df)
+                    raw.execute(f"INSERT INTO {table} ({', '.join(df.columns)}) SELECT * FROM incoming")
+                    raw.unregister("incoming")
+                seconds += time.perf_counter() - started
+        transaction.rollback()
+    return seconds, rendering, rows
+
+
+def load_night(warehouse: Warehouse, args: argparse.Namespace, day: date) -> tuple[float, int]:
+    seconds, rows = 0.0, 0
+    with warehouse.kept_open():  # the DuckDB file opened once, as the limit's connection does
+        for frames in night(args, day):
+            ledger = coverage(frames, day)
+            started = time.perf_counter()
+            with warehouse.transaction() as conn:
+                merge_shard(warehouse, conn, frames, ledger, day)
+            seconds += time.perf_counter() - started
+            rows += sum(len(frames[f]) for f in TARGETS)
+    return seconds, rows
+
+
+def fresh_schema(url: str) -> str:
+    """The PostgreSQL URL pointed at an empty schema ``pantau_bench`` (dropped and created again)."""
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE"))
+        conn.execute(sa.text(f"CREATE SCHEMA {BENCH_SCHEMA}"))
+    engine.dispose()
+    return sa.make_url(url).update_query_dict({"options": f"-csearch_path={BENCH_SCHEMA}"}).render_as_string(hide_password=False)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--snapshots", type=int, default=1_000_000)
     parser.add_argument("--accounts", type=int, default=10_000)
+    parser.add_argument("--shard-size", type=int, default=int(os.environ.get("PANTAU_SHARD_SIZE", 250)))
     parser.add_argument("--url", help="warehouse URL (default: a temporary DuckDB file)")
+    parser.add_argument("--no-indicators", action="store_true", help="measure the load only")
     args = parser.parse_args()
     url = args.url or f"duckdb:///{Path(tempfile.mkdtemp()) / 'bench.duckdb'}"
+    if url.startswith("postgresql"):
+        url = fresh_schema(url)
     warehouse = Warehouse(url)
     warehouse.migrate()
     agencies = pd.DataFrame({"agency_code": [f"A{a:05d}" for a in range(args.accounts)], "name": "x", "short_name": None,
@@ -72,19 +179,30 @@ def main() -> None:
     with warehouse.transaction() as conn:
         warehouse.merge(conn, "agencies", agencies, "dim_agency")
         warehouse.merge(conn, "accounts", accounts, "dim_account", {"closed_on": DAY})
-    for day in (DAY - timedelta(days=1), DAY):
-        started = time.perf_counter()
-        for start in range(0, args.snapshots, CHUNK):
-            posts, metrics = frames(start, min(start + CHUNK, args.snapshots), args.accounts, day)
-            with warehouse.transaction() as conn:
-                warehouse.merge(conn, "posts", posts, "dim_post", {"snapshot_date": day})
-                warehouse.merge(conn, "post_metrics", metrics, "fact_post_metrics_daily")
-        seconds = time.perf_counter() - started
-        print(f"{warehouse.dialect} load {day}: {args.snapshots:,} posts + snapshots in {seconds:.1f}s "
-              f"({args.snapshots / seconds:,.0f} snapshots/s, chunks of {CHUNK:,})")
+    print(f"{warehouse.dialect}: {args.snapshots:,} snapshots, {args.accounts:,} accounts, shards of {args.shard_size} accounts; "
+          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    limit_seconds, rendering, rows = measure_limit(warehouse, args, DAY)
+    limit = rows / limit_seconds
+    what = (f"COPY of the frames as CSV, {rendering:.1f}s of it rendering" if warehouse.dialect == "postgresql"
+            else "INSERT .. SELECT from the frames")
+    print(f"  limit ({what}, into the empty tables): {rows:,} rows in {limit_seconds:.1f}s = {limit:,.0f} rows/s")
+    for label, day in (("first", DAY - timedelta(days=1)), ("night", DAY), ("rerun", DAY)):
+        seconds, rows = load_night(warehouse, args, day)
+        rate = rows / seconds
+        print(f"  load {label:<5} {day}: {rows:,} rows (posts + snapshots + accounts) in {seconds:.1f}s = "
+              f"{rate:,.0f} rows/s = {rate / limit:.2f}x the limit")
+    if not args.no_indicators:
+        indicators(warehouse)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"  peak memory (max RSS): {peak:,.0f} MiB; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    warehouse.dispose()
+
+
+def indicators(warehouse: Warehouse) -> None:
     params = {"day": DAY, "previous_day": DAY - timedelta(days=1), "amplification_day": DAY - timedelta(days=2),
               "standings_since": DAY - timedelta(days=7), "lookback_start": DAY - timedelta(days=60)}
     started = time.perf_counter()
+    timings = io.StringIO()
     with warehouse.transaction() as conn:
         warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
         for model in INDICATOR_MODELS:
@@ -92,11 +210,8 @@ def main() -> None:
             warehouse.run_file(conn, f"indicators/{model}", params)
             if model in STATISTICS_AFTER:
                 warehouse.refresh_statistics(conn, STATISTICS_AFTER[model])
-            print(f"  {model:<28} {time.perf_counter() - t0:6.1f}s")
-    print(f"{warehouse.dialect} indicators for {DAY}: {time.perf_counter() - started:.1f}s")
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak memory (max RSS): {peak:,.0f} MiB")
-    warehouse.dispose()
+            timings.write(f" {model} {time.perf_counter() - t0:.1f}s;")
+    print(f"  indicators for {DAY}: {time.perf_counter() - started:.1f}s ({timings.getvalue().strip()})")
 
 
 if __name__ == "__main__":

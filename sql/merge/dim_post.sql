@@ -1,5 +1,6 @@
 -- Posts seen on :snapshot_date. first/last_seen_on widen whatever order days are loaded in
 -- (backfills), and a deletion seen on a later day is kept when an earlier day is re-run.
+-- Rows whose values are unchanged are not rewritten (a rerun of a night writes nothing: issue 11).
 INSERT INTO dim_post (platform, platform_post_id, account_key, published_at, published_on, post_type,
                       title, text, hashtags, url, referenced_post_id, reference_kind, text_repairs,
                       is_deleted, deleted_seen_on, first_seen_on, last_seen_on)
@@ -21,4 +22,18 @@ ON CONFLICT (platform, platform_post_id) DO UPDATE SET
     is_deleted         = CASE WHEN dim_post.deleted_seen_on > excluded.last_seen_on THEN TRUE ELSE FALSE END,
     deleted_seen_on    = CASE WHEN dim_post.deleted_seen_on > excluded.last_seen_on THEN dim_post.deleted_seen_on END,
     first_seen_on      = LEAST(dim_post.first_seen_on, excluded.first_seen_on),
-    last_seen_on       = GREATEST(dim_post.last_seen_on, excluded.last_seen_on);
+    last_seen_on       = GREATEST(dim_post.last_seen_on, excluded.last_seen_on)
+WHERE dim_post.account_key IS DISTINCT FROM excluded.account_key
+   OR dim_post.published_at IS DISTINCT FROM excluded.published_at
+   OR dim_post.published_on IS DISTINCT FROM excluded.published_on
+   OR dim_post.post_type IS DISTINCT FROM excluded.post_type
+   OR dim_post.title IS DISTINCT FROM excluded.title
+   OR dim_post.text IS DISTINCT FROM excluded.text
+   OR dim_post.hashtags IS DISTINCT FROM excluded.hashtags
+   OR dim_post.url IS DISTINCT FROM excluded.url
+   OR dim_post.referenced_post_id IS DISTINCT FROM excluded.referenced_post_id
+   OR dim_post.reference_kind IS DISTINCT FROM excluded.reference_kind
+   OR dim_post.is_deleted IS DISTINCT FROM (CASE WHEN dim_post.deleted_seen_on > excluded.last_seen_on THEN TRUE ELSE FALSE END)
+   OR dim_post.deleted_seen_on IS DISTINCT FROM (CASE WHEN dim_post.deleted_seen_on > excluded.last_seen_on THEN dim_post.deleted_seen_on END)
+   OR dim_post.first_seen_on > excluded.first_seen_on
+   OR dim_post.last_seen_on < excluded.last_seen_on;

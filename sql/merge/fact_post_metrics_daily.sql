@@ -1,4 +1,5 @@
 -- A post's cumulative counters for a snapshot day; a rerun of the day replaces them.
+-- Rows whose values are unchanged are not rewritten (a rerun of a night writes nothing: issue 11).
 INSERT INTO fact_post_metrics_daily (platform, platform_post_id, snapshot_date, account_key, captured_at,
                                      likes, comments, shares, views, saves, quotes, unavailable_metrics)
 SELECT platform, platform_post_id, snapshot_date, account_key, captured_at,
@@ -13,4 +14,13 @@ ON CONFLICT (platform, platform_post_id, snapshot_date) DO UPDATE SET
     views       = excluded.views,
     saves       = excluded.saves,
     quotes      = excluded.quotes,
-    unavailable_metrics = excluded.unavailable_metrics;
+    unavailable_metrics = excluded.unavailable_metrics
+WHERE fact_post_metrics_daily.account_key IS DISTINCT FROM excluded.account_key
+   OR fact_post_metrics_daily.captured_at IS DISTINCT FROM excluded.captured_at
+   OR fact_post_metrics_daily.likes IS DISTINCT FROM excluded.likes
+   OR fact_post_metrics_daily.comments IS DISTINCT FROM excluded.comments
+   OR fact_post_metrics_daily.shares IS DISTINCT FROM excluded.shares
+   OR fact_post_metrics_daily.views IS DISTINCT FROM excluded.views
+   OR fact_post_metrics_daily.saves IS DISTINCT FROM excluded.saves
+   OR fact_post_metrics_daily.quotes IS DISTINCT FROM excluded.quotes
+   OR fact_post_metrics_daily.unavailable_metrics IS DISTINCT FROM excluded.unavailable_metrics;
