@@ -77,6 +77,40 @@ def load_suite(frame: str, directory: Path = EXPECTATIONS_DIR) -> Any:
     return suite
 
 
+def _vectorisable(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame GX checks: nullable integers (Int64) as float64, NULL as NaN.
+
+    GX 1.x compares numpy int/float columns vectorised but maps a Python function over every value
+    of an extension dtype: 3 us a value, most of the suite's time at national scale (issue 11).
+    Counters stay exact as float64 below 2**53; the rows handed on keep their Int64 values.
+    """
+    nullable = {c: "float64" for c, dtype in df.dtypes.items() if isinstance(dtype, pd.core.arrays.integer.IntegerDtype)}
+    return df.astype(nullable) if nullable else df
+
+
+def _failed_rows(frame: str, work: pd.DataFrame, suite: Any) -> Any:
+    """GX's results for ``suite`` on ``work``, with the failing rows' ids for every expectation that failed.
+
+    The whole suite runs first as a yes/no check (BOOLEAN_ONLY: only unexpected counts); the expectations
+    that failed run again with COMPLETE results to list their rows. A clean batch, the common case, thus
+    skips the unexpected-value and row-index metrics: ~40% of the suite's time (issue 11).
+    """
+    import great_expectations as gx  # noqa: PLC0415
+
+    batch = _batch_definition(frame).get_batch(batch_parameters={"dataframe": _vectorisable(work)})
+    result = batch.validate(suite, result_format={"result_format": "BOOLEAN_ONLY"})
+    failed = [outcome.expectation_config for outcome in result.results if not outcome.success]
+    if not failed:
+        return result
+    again = gx.ExpectationSuite(name=suite.name)
+    for config in failed:
+        again.add_expectation(config.to_domain_obj())
+    return batch.validate(
+        again,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID], "return_unexpected_index_query": False},
+    )
+
+
 def describe(expectation_type: str, kwargs: dict[str, Any]) -> str:
     """A short readable name for a failed expectation: type and column."""
     column = kwargs.get("column") or ",".join(kwargs.get("column_list", []) or [])
@@ -102,11 +136,7 @@ def validate_frame(frame: str, df: pd.DataFrame, *, max_bad_share: float = 0.5, 
         return Validation(suite.name, df, df.assign(failed_expectations=pd.Series(dtype="object")), {})
     work = df.reset_index(drop=True)
     work[ROW_ID] = range(len(work))
-    batch = _batch_definition(frame).get_batch(batch_parameters={"dataframe": work})
-    result = batch.validate(
-        suite,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_ID], "return_unexpected_index_query": False},
-    )
+    result = _failed_rows(frame, work, suite)
     failures: dict[int, list[str]] = {}
     failed_counts: dict[str, int] = {}
     for outcome in result.results:
