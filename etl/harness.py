@@ -79,14 +79,14 @@ class Sandbox:
 
 
 @contextmanager
-def sandbox(accounts: Path, seed: int = 7, quota: int = 1_000_000) -> Iterator[Sandbox]:
-    """Start ``python -m etl.sandbox serve`` on a free port; stop it on exit."""
+def sandbox(accounts: Path, seed: int = 7, quota: int = 1_000_000, latency_ms: float = 0.0) -> Iterator[Sandbox]:
+    """Start ``python -m etl.sandbox serve`` on a free port; stop it on exit (``latency_ms`` delays every API answer)."""
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "port"
         process = subprocess.Popen(
             [sys.executable, "-m", "etl.sandbox", "serve", "--accounts", str(accounts), "--seed", str(seed),
              "--port", "0", "--port-file", str(port_file), "--api-key", SANDBOX_KEY,
-             "--youtube-daily-quota", str(quota), "--log-level", "WARNING"],
+             "--youtube-daily-quota", str(quota), "--latency-ms", str(latency_ms), "--log-level", "WARNING"],
             cwd=PROJECT_ROOT,
         )
         try:

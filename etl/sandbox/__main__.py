@@ -43,6 +43,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="hashtag (without #) carried by ~10%% of videos; repeatable; default SandboxBerAKSI",
     )
     serve.add_argument("--clock", help="freeze the clock at this aware ISO 8601 time")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="delay every API answer this long (benchmarks)")
     serve.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -61,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         api_key=args.api_key,
         youtube_daily_quota=args.youtube_daily_quota,
         campaign_hashtags=args.campaign_hashtags,
+        latency_seconds=args.latency_ms / 1000,
     )
     if args.clock:
         sandbox.set_clock(datetime.fromisoformat(args.clock.replace("Z", "+00:00")))

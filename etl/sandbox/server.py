@@ -297,9 +297,12 @@ class SandboxServer:
         campaign_hashtags: list[str] | None = None,
         deleted_ratio: float = 0.01,
         hide_likes_ratio: float = 0.05,
+        latency_seconds: float = 0.0,
     ) -> None:
         channels = load_youtube_channels(Path(accounts_csv))
         self.seed = seed
+        #: Added before every API answer (not the control endpoints): a real API's round trip, for benchmarks.
+        self.latency_seconds = latency_seconds
         self.universe = YouTubeUniverse(
             list(channels),
             seed,
@@ -471,6 +474,8 @@ class SandboxServer:
             mounted = next(
                 (app for prefix, app in self._mounts if split.path == prefix or split.path.startswith(prefix + "/")), None
             )
+            if self.latency_seconds and not split.path.startswith("/__sandbox/"):
+                time.sleep(self.latency_seconds)  # each request has its own thread: calls in flight overlap
             if mounted is not None:
                 length = int(handler.headers.get("Content-Length") or 0)
                 request = SandboxRequest(
