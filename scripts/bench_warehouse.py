@@ -31,11 +31,11 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from etl.bench import drop_postgres_database, fresh_postgres_database
 from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, STATISTICS_BEFORE, merge_shard
 from etl.warehouse import Warehouse, _csv_bytes
 
 DAY = date(2026, 11, 20)
-BENCH_SCHEMA = "pantau_bench"
 TARGETS = {"posts": "dim_post", "post_metrics": "fact_post_metrics_daily", "account_snapshots": "fact_account_daily"}
 
 
@@ -148,16 +148,6 @@ def load_night(warehouse: Warehouse, args: argparse.Namespace, day: date) -> tup
     return seconds, rows
 
 
-def fresh_schema(url: str) -> str:
-    """The PostgreSQL URL pointed at an empty schema ``pantau_bench`` (dropped and created again)."""
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {BENCH_SCHEMA} CASCADE"))
-        conn.execute(sa.text(f"CREATE SCHEMA {BENCH_SCHEMA}"))
-    engine.dispose()
-    return sa.make_url(url).update_query_dict({"options": f"-csearch_path={BENCH_SCHEMA}"}).render_as_string(hide_password=False)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--snapshots", type=int, default=1_000_000)
@@ -167,8 +157,17 @@ def main() -> None:
     parser.add_argument("--no-indicators", action="store_true", help="measure the load only")
     args = parser.parse_args()
     url = args.url or f"duckdb:///{Path(tempfile.mkdtemp()) / 'bench.duckdb'}"
-    if url.startswith("postgresql"):
-        url = fresh_schema(url)
+    database = f"pantau_bench_warehouse_{os.getpid()}"
+    if url.startswith("postgresql"):  # a database of its own next to the given one, dropped at the end
+        url = fresh_postgres_database(url, database)
+    try:
+        measure(url, args)
+    finally:
+        if url.startswith("postgresql"):
+            drop_postgres_database(args.url, database)
+
+
+def measure(url: str, args: argparse.Namespace) -> None:
     warehouse = Warehouse(url)
     warehouse.migrate()
     agencies = pd.DataFrame({"agency_code": [f"A{a:05d}" for a in range(args.accounts)], "name": "x", "short_name": None,

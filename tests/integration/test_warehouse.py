@@ -139,3 +139,56 @@ def test_bulk_load_streams_in_chunks(warehouse: Warehouse, monkeypatch: pytest.M
     with warehouse.transaction() as conn:
         assert warehouse.merge(conn, "posts", frame, "dim_post", {"snapshot_date": DAY}) == 30
     assert warehouse.table_counts(["dim_post"]) == {"dim_post": 30}
+
+
+def test_bulk_load_keeps_null_apart_from_empty_and_quotes(warehouse: Warehouse) -> None:
+    # COPY's CSV tells NULL (empty, unquoted) from '' (quoted): Arrow renders strings quoted, NULL bare.
+    frame = posts_frame({"p1": "", "p2": 'say "hi", then\nleave', "p3": "x"})
+    frame.loc[2, "title"] = None
+    frame["text"] = ["ä, ü; 東京", None, "\\N"]
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", frame, "dim_post", {"snapshot_date": DAY})
+    rows = warehouse.query("SELECT platform_post_id, title, text, published_at FROM dim_post ORDER BY 1")
+    assert [tuple(r) for r in rows] == [
+        ("p1", "", "ä, ü; 東京", datetime(2026, 11, 1, 3)),
+        ("p2", 'say "hi", then\nleave', None, datetime(2026, 11, 1, 3)),
+        ("p3", None, "\\N", datetime(2026, 11, 1, 3)),
+    ]
+
+
+def test_a_column_arrow_cannot_type_is_loaded_value_by_value(warehouse: Warehouse) -> None:
+    frame = posts_frame({"p1": "one", "p2": "two"})
+    frame["title"] = ["one", 2]  # mixed Python types: the row-wise path renders each value
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", frame, "dim_post", {"snapshot_date": DAY})
+    assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, title FROM dim_post ORDER BY 1")] == [("p1", "one"), ("p2", "2")]
+
+
+@pytest.mark.postgres
+def test_a_rerun_rewrites_no_unchanged_row(pg_url: str) -> None:
+    # xmin is the transaction that wrote a row version: an unchanged row keeps it through a rerun,
+    # a changed one gets the rerun's.
+    warehouse = Warehouse(pg_url)
+    warehouse.migrate()
+    try:
+        def load(likes: dict[str, int | None]) -> None:
+            with warehouse.transaction() as conn:
+                warehouse.merge(conn, "posts", posts_frame({"p1": "one", "p2": "two"}), "dim_post", {"snapshot_date": DAY})
+                warehouse.merge(conn, "post_metrics", metrics_frame(likes), "fact_post_metrics_daily")
+
+        def versions() -> list[tuple[str, str, str]]:
+            return [tuple(r) for r in warehouse.query(
+                "SELECT p.platform_post_id, p.xmin::text, m.xmin::text FROM dim_post p JOIN fact_post_metrics_daily m "
+                "USING (platform, platform_post_id) ORDER BY 1")]
+
+        load({"p1": 5, "p2": None})
+        first = versions()
+        load({"p1": 5, "p2": None})
+        assert versions() == first
+        load({"p1": 5, "p2": 7})
+        after = versions()
+        assert after[0] == first[0]
+        assert after[1][1] == first[1][1] and after[1][2] != first[1][2]
+        assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, likes FROM fact_post_metrics_daily ORDER BY 1")] == [("p1", 5), ("p2", 7)]
+    finally:
+        warehouse.dispose()

@@ -1,0 +1,29 @@
+"""`make bench SCALE=small` end to end: one 60-account night through the DAGs on both engines (no timing asserted)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from etl.bench import STAGES, main
+
+pytestmark = [pytest.mark.airflow, pytest.mark.postgres]
+
+
+def test_small_bench_runs_the_night_on_both_engines_and_accounts_for_every_stage(
+    postgres_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin = postgres_server.replace("postgresql://", "postgresql+psycopg://", 1)
+    assert main(["--scale", "small", "--postgres", admin]) == 0
+    out = capsys.readouterr().out
+    heads = re.findall(r"^(duckdb|postgresql): (\d+) accounts, ([\d,]+) post snapshots, ([\d,]+) articles, (\d+) rows quarantined; "
+                       r"registry_sync success, social_metrics success, news_mentions success, agency_indicators success$", out, re.M)
+    assert [h[0] for h in heads] == ["duckdb", "postgresql"]
+    # The same night on both engines: the same accounts, snapshots, articles and quarantine.
+    assert heads[0][1:] == heads[1][1:]
+    assert heads[0][1] == "60"
+    assert int(heads[0][2].replace(",", "")) > 0
+    for stage in {"Airflow overhead", *(name for _, _, name in STAGES)}:
+        assert len(re.findall(rf"^  {re.escape(stage)} +\d+\.\ds +\d+%$", out, re.M)) == 2, stage
+    assert len(re.findall(r"^    youtube +[\d,]+ calls, 1 parallel: \+ +\d+s", out, re.M)) == 2

@@ -1,0 +1,68 @@
+"""make bench: the scaled registry the sandbox serves, and exclusive stage times."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from etl.bench import Stopwatch, parallel_calls, scaled_accounts
+from etl.registry import read_registry
+from etl.sandbox.server import load_platform_accounts, load_youtube_channels
+from etl.settings import PROJECT_ROOT
+
+
+def test_scaled_registry_replicates_accounts_with_new_keys_and_ids(tmp_path: Path) -> None:
+    path = scaled_accounts(3_200, tmp_path / "accounts.csv")
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 3_200
+    assert len({r["account_key"] for r in rows}) == 3_200
+    assert len({(r["platform"], r["platform_account_id"]) for r in rows}) == 3_200
+    # 1,560 bundled accounts, then two replicas of each, then 80 of a third: replicas keep agency, platform and layer.
+    assert rows[1_560]["account_key"] == rows[0]["account_key"] + ".1"
+    assert rows[3_199]["account_key"] == rows[79]["account_key"] + ".2"
+    assert (rows[3_199]["agency_code"], rows[3_199]["platform"], rows[3_199]["layer"]) == (
+        rows[79]["agency_code"], rows[79]["platform"], rows[79]["layer"])
+    # The sandbox accepts every id (YouTube's are checked as channel ids) and serves each account once.
+    youtube = [r for r in rows if r["platform"] == "youtube"]
+    assert len(load_youtube_channels(path)) == len(youtube)
+    assert len(load_platform_accounts(path, "tiktok")) == sum(r["platform"] == "tiktok" for r in rows)
+
+
+def test_a_small_registry_is_a_spread_sample_of_every_platform(tmp_path: Path) -> None:
+    path = scaled_accounts(60, tmp_path / "accounts.csv")
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 60
+    assert {r["platform"] for r in rows} == {"youtube", "x", "instagram", "facebook", "tiktok"}
+
+
+def test_the_scaled_registry_reads_as_a_registry_with_the_sandbox_campaigns(tmp_path: Path) -> None:
+    path = scaled_accounts(2_000, tmp_path / "accounts.csv")
+    registry = read_registry(PROJECT_ROOT / "registry", path)
+    bundled = read_registry(PROJECT_ROOT / "registry", PROJECT_ROOT / "registry" / "sandbox" / "accounts.csv")
+    assert len(registry.accounts) == 2_000
+    assert len(registry.campaigns) == len(bundled.campaigns)
+
+
+def test_parallel_calls_are_one_per_shard_up_to_the_pool(tmp_path: Path) -> None:
+    path = scaled_accounts(60, tmp_path / "accounts.csv")
+    with path.open(newline="", encoding="utf-8") as fh:
+        youtube = sum(r["platform"] == "youtube" for r in csv.DictReader(fh))
+    assert parallel_calls(path, shard_size=10)["youtube"] == min(4, -(-youtube // 10))
+    assert parallel_calls(path, shard_size=250) == {"youtube": 1, "x": 1, "instagram": 1, "facebook": 1, "tiktok": 1}
+
+
+def test_stopwatch_gives_each_stage_its_own_time_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = iter([0.0, 1.0, 4.0, 6.0, 10.0, 10.5])
+    monkeypatch.setattr("etl.bench.time.perf_counter", lambda: next(clock))
+    watch = Stopwatch()
+    with watch.stage("airflow"):  # 0
+        with watch.stage("load"):  # 1
+            with watch.stage("gx"):  # 4
+                pass  # 6
+        # 10: load ends
+    # 10.5
+    assert dict(watch.seconds) == {"airflow": 1.5, "load": 7.0, "gx": 2.0}
