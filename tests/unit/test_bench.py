@@ -66,3 +66,26 @@ def test_stopwatch_gives_each_stage_its_own_time_only(monkeypatch: pytest.Monkey
         # 10: load ends
     # 10.5
     assert dict(watch.seconds) == {"airflow": 1.5, "load": 7.0, "gx": 2.0}
+
+
+def test_sandbox_latency_delays_api_answers_not_its_controls(tmp_path: Path) -> None:
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from etl.sandbox.server import SandboxServer
+
+    accounts = scaled_accounts(10, tmp_path / "accounts.csv")
+    with SandboxServer(accounts, latency_seconds=0.4) as api:
+        started = time.perf_counter()
+        assert requests.get(f"{api.base_url}/__sandbox/stats", timeout=10).status_code == 200
+        control = time.perf_counter() - started
+        url = f"{api.base_url}/youtube/v3/channels?part=id&id=x&key=sandbox-key"
+        started = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:  # calls in flight overlap: four take about one delay, not four
+            statuses = list(pool.map(lambda _: requests.get(url, timeout=10).status_code, range(4)))
+        answered = time.perf_counter() - started
+    assert statuses == [200] * 4
+    assert control < 0.4
+    assert 0.4 <= answered < 1.6
