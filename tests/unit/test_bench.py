@@ -89,3 +89,17 @@ def test_sandbox_latency_delays_api_answers_not_its_controls(tmp_path: Path) -> 
     assert statuses == [200] * 4
     assert control < 0.4
     assert 0.4 <= answered < 1.6
+
+
+def test_budgets_grow_with_the_registry_unless_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from etl.bench import scaled_budgets
+
+    for name in ("PANTAU_YOUTUBE_QUOTA_BUDGET", "PANTAU_X_BUDGET", "PANTAU_INSTAGRAM_BUDGET", "PANTAU_FACEBOOK_BUDGET", "PANTAU_TIKTOK_BUDGET"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PANTAU_X_BUDGET", "5")
+    # 10,000 accounts are 6.4 times the 1,560 bundled ones: seven times each default.
+    assert scaled_budgets(scaled_accounts(10_000, tmp_path / "accounts.csv")) == {
+        "PANTAU_YOUTUBE_QUOTA_BUDGET": "70000", "PANTAU_INSTAGRAM_BUDGET": "33600", "PANTAU_FACEBOOK_BUDGET": "33600",
+        "PANTAU_TIKTOK_BUDGET": "7000",
+    }
+    assert scaled_budgets(scaled_accounts(60, tmp_path / "small.csv"))["PANTAU_TIKTOK_BUDGET"] == "1000"

@@ -114,3 +114,11 @@ def test_retry_after_forms() -> None:
     assert retry_after_seconds({"Retry-After": "Sat, 21 Nov 2026 10:00:30 GMT"}, now=1795255200.0) == 30.0
     assert retry_after_seconds({"x-rate-limit-reset": "1795255260"}, now=1795255200.0) == 60.0
     assert retry_after_seconds({}) is None
+
+
+def test_redact_text_masks_secret_query_values_in_any_case_and_leaves_other_text_alone() -> None:
+    from etl.http import redact_text
+
+    assert redact_text("GET /v?Access_Token=abc&q=1 then KEY=zz and sk-1", ["sk-1"]) == "GET /v?Access_Token=***&q=1 then KEY=*** and ***"
+    body = '{"items": [{"id": "v1", "statistics": {"viewCount": "12"}}], "next": "a=b"}'
+    assert redact_text(body, ["sk-1"]) is body
