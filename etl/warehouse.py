@@ -272,6 +272,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _arrow_table(df: pd.DataFrame) -> Any:
+    """``df`` as a pyarrow Table, or None when a column mixes Python types Arrow cannot put in one column."""
+    import pyarrow as pa  # noqa: PLC0415 - pandas' Parquet engine, always installed
+
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+
+
 def _csv_bytes(df: pd.DataFrame) -> bytes | None:
     """``df`` as PostgreSQL COPY CSV, rendered column-wise by Arrow; None when a column is not Arrow-typed.
 
@@ -282,9 +292,8 @@ def _csv_bytes(df: pd.DataFrame) -> bytes | None:
     import pyarrow as pa  # noqa: PLC0415 - pandas' Parquet engine, always installed
     import pyarrow.csv as pa_csv  # noqa: PLC0415
 
-    try:
-        table = pa.Table.from_pandas(df, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    table = _arrow_table(df)
+    if table is None:
         return None  # a column mixing Python types: the row-wise path renders it value by value
     if any(pa.types.is_nested(field.type) or pa.types.is_timestamp(field.type) and field.type.tz for field in table.schema):
         return None  # lists/structs and zoned timestamps keep the driver's own conversion
@@ -312,10 +321,12 @@ def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.Data
 def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
     raw = conn.connection.driver_connection
     name = f"incoming_{table}"
-    raw.register(name, df.reset_index(drop=True))
+    # An Arrow table scans ~4x faster than a DataFrame of Python strings (issue 11); a column Arrow cannot
+    # type (mixed Python values) leaves the frame to DuckDB's own pandas scan.
+    raw.register(name, _arrow_table(df) or df.reset_index(drop=True))
     try:
         cols = ", ".join(columns)
-        # DuckDB reads the registered frame in bulk (vectorised scan), casting to the staging types.
+        # DuckDB reads the registered relation in bulk (vectorised scan), casting to the staging types.
         raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
     finally:
         raw.unregister(name)
