@@ -283,6 +283,7 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m etl.bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scale", choices=sorted(SCALES), default="national")
+    parser.add_argument("--accounts", type=int, help="accounts in the registry (default: the scale's)")
     parser.add_argument("--engines", default="duckdb,postgresql")
     parser.add_argument("--postgres", default=os.environ.get("PANTAU_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"),
                         help="a PostgreSQL URL the bench may create its database next to")
@@ -298,10 +299,11 @@ def main(argv: list[str] | None = None) -> int:
         configure_airflow(work / "airflow")
         os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
     prepare_airflow_db()
-    accounts = scaled_accounts(SCALES[args.scale], work / "accounts.csv")
+    count = args.accounts or SCALES[args.scale]
+    accounts = scaled_accounts(count, work / "accounts.csv")
     today = datetime.now(JAKARTA).date()
     day = today.fromordinal(today.toordinal() - 1)
-    print(f"Pantau bench ({args.scale}): one night ({day}) of {SCALES[args.scale]:,} accounts through the DAGs; work files in {work}",
+    print(f"Pantau bench ({args.scale}): one night ({day}) of {count:,} accounts through the DAGs; work files in {work}",
           flush=True)
     failed = False
     for engine in args.engines.split(","):
