@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -12,10 +13,17 @@ pytestmark = [pytest.mark.airflow, pytest.mark.postgres]
 
 
 def test_small_bench_runs_the_night_on_both_engines_and_accounts_for_every_stage(
-    postgres_server: str, capsys: pytest.CaptureFixture[str]
+    postgres_server: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     admin = postgres_server.replace("postgresql://", "postgresql+psycopg://", 1)
-    assert main(["--scale", "small", "--postgres", admin]) == 0
+    monkeypatch.delenv("PANTAU_NO_AIRFLOW_CONNECTIONS", raising=False)  # the DAG reads the sandbox's connections
+    saved = dict(os.environ)
+    try:
+        assert main(["--scale", "small", "--postgres", admin]) == 0
+    finally:
+        # The bench points the process at its sandbox, registry and warehouse: none of it may outlive the test.
+        os.environ.clear()
+        os.environ.update(saved)
     out = capsys.readouterr().out
     heads = re.findall(r"^(duckdb|postgresql): (\d+) accounts, ([\d,]+) post snapshots, ([\d,]+) articles, (\d+) rows quarantined; "
                        r"registry_sync success, social_metrics success, news_mentions success, agency_indicators success$", out, re.M)
