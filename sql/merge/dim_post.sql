@@ -33,6 +33,7 @@ WHERE dim_post.account_key IS DISTINCT FROM excluded.account_key
    OR dim_post.url IS DISTINCT FROM excluded.url
    OR dim_post.referenced_post_id IS DISTINCT FROM excluded.referenced_post_id
    OR dim_post.reference_kind IS DISTINCT FROM excluded.reference_kind
+   OR dim_post.text_repairs IS DISTINCT FROM excluded.text_repairs
    OR dim_post.is_deleted IS DISTINCT FROM (CASE WHEN dim_post.deleted_seen_on > excluded.last_seen_on THEN TRUE ELSE FALSE END)
    OR dim_post.deleted_seen_on IS DISTINCT FROM (CASE WHEN dim_post.deleted_seen_on > excluded.last_seen_on THEN dim_post.deleted_seen_on END)
    OR dim_post.first_seen_on > excluded.first_seen_on

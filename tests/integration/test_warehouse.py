@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -192,3 +193,18 @@ def test_a_rerun_rewrites_no_unchanged_row(pg_url: str) -> None:
         assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, likes FROM fact_post_metrics_daily ORDER BY 1")] == [("p1", 5), ("p2", 7)]
     finally:
         warehouse.dispose()
+
+
+def test_every_column_a_guarded_merge_sets_is_in_its_guard() -> None:
+    # A merge that skips unchanged rows must compare every column it sets: a column left out of the
+    # guard would silently keep its old value whenever the others are unchanged.
+    from etl.warehouse import SQL_DIR
+
+    guarded = {p.stem: p.read_text(encoding="utf-8") for p in sorted((SQL_DIR / "merge").glob("*.sql")) if "IS DISTINCT FROM" in p.read_text(encoding="utf-8")}
+    assert sorted(guarded) == ["dim_post", "etl_account_coverage", "fact_account_daily", "fact_post_metrics_daily"]
+    for table, text in guarded.items():
+        set_part, guard = text.split("DO UPDATE SET", 1)[1].split("\nWHERE ", 1)
+        columns = re.findall(r"^\s+(\w+)\s+=", set_part, re.M)
+        assert columns, table
+        missing = [c for c in columns if f"{table}.{c} " not in guard]
+        assert missing == [], f"{table}: {missing}"
