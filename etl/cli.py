@@ -1,23 +1,4 @@
-"""``pantau``: run the pipeline outside Airflow, for analysts and backfills.
-
-    pantau migrate                         create or upgrade the warehouse schema
-    pantau sync-registry                   load the registry files
-    pantau run --date 2026-11-20 [--to 2026-11-21] [--platform youtube]
-                                           collect, validate, load and compute indicators, day by day
-    pantau indicators --date 2026-11-20 [--to ...]
-                                           recompute indicators only
-    pantau report [--date 2026-11-20]      write the HTML report (default: the latest day) into reports/
-    pantau limits [--clear CONNECTION]     what each API said about its limits; lift a connection's blocks
-    pantau airflow-setup [--no-migrate] [--require CONN ...]
-                                           migrate Airflow's database, create the platform pools, write the UI
-                                           login, check connections and the shared storage (deployments run it)
-
-Credentials come from the environment (YOUTUBE_API_KEY, WAREHOUSE_URL); see README.
-
-Errors: one line on stderr, ``pantau: <what, where, how to fix>``, and a non-zero exit;
-``--verbose`` adds the traceback. ``pantau run`` collects every platform even when one
-fails, and ends with one line per failed platform.
-"""
+"""The ``pantau`` command: run the pipeline outside Airflow, for analysts and backfills (see ``DESCRIPTION`` and README)."""
 
 from __future__ import annotations
 
@@ -33,6 +14,30 @@ from tqdm import tqdm
 from etl.errors import DeterministicError
 from etl.platforms import PLATFORMS
 from etl.runtime import RunContext
+
+DESCRIPTION = """Pantau outside Airflow: collect, load and compute indicators for given days, write the report, read standings.
+
+Credentials come from the environment (YOUTUBE_API_KEY, X_BEARER_TOKEN, META_GRAPH_TOKEN, TIKTOK_CLIENT_TOKEN);
+the warehouse from WAREHOUSE_URL (default: data/warehouse.duckdb). Dates are YYYY-MM-DD, Jakarta calendar.
+Example: pantau run --date 2026-11-20 --to 2026-11-21 --platform youtube
+
+An error is one line on stderr, pantau: <what, where, how to fix>, and a non-zero exit (--verbose adds the traceback);
+pantau run collects every platform even when one fails, and ends with one line per failed platform."""
+
+
+class _OneLineFormatter(argparse.RawDescriptionHelpFormatter):
+    """Every command's help on one line: wide, and the help column past the longest command name.
+
+    argparse measures sub-command names without their extra indent, so `sync-registry` would be pushed to a line of its own.
+    """
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=24, width=130)
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if isinstance(action, argparse._SubParsersAction):  # noqa: SLF001 - the sub-commands' action has no public type
+            self._action_max_length += self._indent_increment
 
 
 class PlatformsFailed(Exception):
@@ -124,24 +129,28 @@ def _one_line(exc: BaseException) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; every error ends as one ``pantau: ...`` line and a non-zero exit (``--verbose``: the traceback)."""
-    parser = OneLineParser(prog="pantau", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="pantau", description=DESCRIPTION, formatter_class=_OneLineFormatter)
     parser.add_argument("--verbose", action="store_true", help="on an error, print the traceback too")
-    sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="create or upgrade the warehouse schema")
-    sub.add_parser("sync-registry", help="load the registry files into the dimension tables")
-    report = sub.add_parser("report", help="write the static HTML report for a day into reports/")
-    report.add_argument("--date", type=day_argument, help="default: the latest day with indicators")
-    limits = sub.add_parser("limits", help="what each API said about its limits, blocks first")
-    limits.add_argument("--clear", metavar="CONNECTION", help="lift every block on an Airflow connection (e.g. x_api, meta_graph)")
-    for name in ("run", "indicators"):
-        cmd = sub.add_parser(name)
+    sub = parser.add_subparsers(dest="command", required=True, title="commands", metavar="COMMAND")
+    for name, text in (("run", "collect, validate, load and compute indicators, day by day"),
+                       ("indicators", "recompute the indicators of days already loaded")):
+        cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument("--date", type=day_argument, required=True, help="first day (YYYY-MM-DD, Jakarta calendar)")
-        cmd.add_argument("--to", type=day_argument, help="last day, inclusive (default: --date)")
+        cmd.add_argument("--to", type=day_argument, help="last day, inclusive (YYYY-MM-DD; default: --date)")
         if name == "run":
             cmd.add_argument(
                 "--platform", action="append", choices=list(PLATFORMS),
                 help="platforms to collect (default: every platform whose credentials are set; YouTube if none is)",
             )
+    report = sub.add_parser("report", help="write the HTML report of a day into reports/<day>/ (--pdf: also an A4 PDF)")
+    report.add_argument("--date", type=day_argument, help="the day (YYYY-MM-DD; default: the latest day with indicators)")
+    report.add_argument("--pdf", action="store_true", help="also print it to reports/<day>/laporan-<day>.pdf (A4) with headless Chromium")
+    standings = sub.add_parser("standings", help="a campaign's standings over its whole period, per category")
+    standings.add_argument("--campaign", required=True, metavar="CODE", help="campaign code (registry/campaigns.csv)")
+    sub.add_parser("migrate", help="create or upgrade the warehouse schema")
+    sub.add_parser("sync-registry", help="load the registry files into the dimension tables")
+    limits = sub.add_parser("limits", help="what each API said about its limits (--clear lifts a connection's blocks)")
+    limits.add_argument("--clear", metavar="CONNECTION", help="lift every block on an Airflow connection (e.g. x_api, meta_graph)")
     setup = sub.add_parser("airflow-setup", help="migrate Airflow, create the pools, check connections and storage")
     setup.add_argument("--no-migrate", action="store_true", help="skip `airflow db migrate` (already done)")
     setup.add_argument("--require", action="append", metavar="CONN",
@@ -191,7 +200,11 @@ def _command(args: argparse.Namespace) -> int:
     if args.command == "report":
         from etl.report import main as report_main  # noqa: PLC0415
 
-        return report_main(["--date", args.date.isoformat()] if args.date else [])
+        return report_main((["--date", args.date.isoformat()] if args.date else []) + (["--pdf"] if args.pdf else []))
+    if args.command == "standings":
+        from etl.standings import main as standings_main  # noqa: PLC0415
+
+        return standings_main(args.campaign)
 
     from etl import pipeline  # noqa: PLC0415
 
