@@ -178,7 +178,7 @@ def trend_chart(trend: pd.DataFrame) -> str:
     for category in CATEGORIES:
         series = measured[measured["category"] == category]
         if not series.empty:
-            axis.plot(pd.to_datetime(series["indicator_date"]), series["engagement"].fillna(0), marker="o", label=CATEGORY_TITLES[category])
+            axis.plot(pd.to_datetime(series["indicator_date"]), series["engagement"].fillna(0), marker="o", label=CATEGORY_TITLES[category], gid=f"trend-{category}")
     for day in sorted(set(trend.loc[~trend["has_baseline"].astype(bool), "indicator_date"])):
         axis.axvspan(pd.Timestamp(day) - pd.Timedelta(hours=12), pd.Timestamp(day) + pd.Timedelta(hours=12), color="#999", alpha=0.15)
         axis.annotate("tanpa pembanding", (pd.Timestamp(day), 0.5), xycoords=("data", "axes fraction"), rotation=90,
@@ -189,7 +189,7 @@ def trend_chart(trend: pd.DataFrame) -> str:
     axis.set_ylabel("engagement per hari")
     axis.grid(alpha=0.3)
     if axis.get_legend_handles_labels()[0]:
-        axis.legend(loc="upper left", fontsize=8, frameon=False)
+        axis.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=len(CATEGORIES), fontsize=8, frameon=False)
     figure.autofmt_xdate()
     figure.tight_layout()
     buffer = io.StringIO()
@@ -204,7 +204,7 @@ def guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     guarded = frame.copy()
     for column in guarded.columns:
         if guarded[column].dtype == object or pd.api.types.is_string_dtype(guarded[column]):
-            guarded[column] = guarded[column].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v)
+            guarded[column] = guarded[column].map(lambda v: f"'{v}" if isinstance(v, str) and v.startswith(FORMULA_STARTS) else v, na_action="ignore")
     return guarded
 
 

@@ -1,6 +1,7 @@
 -- 012: what an evaluation team and an analyst need beside the numbers (issue 12).
 --   report_agency_data_start    the first day Pantau collected each agency's accounts (any status)
 --   report_campaign_leaderboard  + days_to_first_post counted from the later of the campaign start and that first day
+--                                 (0 when the first campaign post predates the data: it was there on the first day)
 --                                 (data_started_late marks the rows where the data begins after the campaign start)
 --   report_campaign_standings    each campaign's standings over its whole period: the latest as-of day computed
 --                                 (period_complete when that day is on or after the campaign's end)
@@ -31,8 +32,11 @@ SELECT s.as_of_date,
        s.first_post_on,
        s.first_post_lag_days,
        CASE WHEN d.first_data_on > c.starts_on THEN d.first_data_on ELSE c.starts_on END AS first_post_counted_from,
-       CASE WHEN s.first_post_on IS NOT NULL THEN
-           s.first_post_on - CASE WHEN d.first_data_on > c.starts_on THEN d.first_data_on ELSE c.starts_on END
+       CASE
+         WHEN s.first_post_on IS NULL THEN NULL
+         WHEN d.first_data_on > s.first_post_on THEN 0   -- posted before the data began: seen on the first day of data
+         WHEN d.first_data_on > c.starts_on THEN s.first_post_on - d.first_data_on
+         ELSE s.first_post_on - c.starts_on
        END AS days_to_first_post,
        COALESCE(d.first_data_on > c.starts_on, FALSE) AS data_started_late,
        s.mean_coverage,
