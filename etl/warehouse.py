@@ -35,6 +35,7 @@ log = structlog.get_logger(__name__)
 SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 BULK_CHUNK_ROWS = 50_000
+DUCKDB_STORAGE_VERSION = "v1.5.0"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 #: pg_advisory_lock keys: one process migrates at a time; one indicator computation at a time.
 MIGRATION_LOCK = 74_617_009_001
@@ -60,6 +61,7 @@ class Warehouse:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        options: dict[str, Any] = {}
         if url.startswith("duckdb:///"):
             Path(url.removeprefix("duckdb:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -70,7 +72,10 @@ class Warehouse:
             raise WarehouseError(
                 f"WAREHOUSE_URL scheme {parsed.drivername!r} is not supported; use {SUPPORTED}"
             )
-        options: dict[str, Any] = {}
+        if parsed.get_backend_name() == "duckdb":
+            # A new file is written in a storage format the DuckDB CLI on PyPI (duckdb-cli, 1.5) reads: analysts open it with
+            # `.venv/bin/duckdb`; the Python package (2.x) would otherwise write a format only 2.x reads.
+            options["connect_args"] = {"config": {"storage_compatibility_version": DUCKDB_STORAGE_VERSION}}
         if parsed.get_backend_name() == "postgresql":
             statement = int(_float("PANTAU_PG_STATEMENT_TIMEOUT_SECONDS", 1800) * 1000)
             lock = int(_float("PANTAU_PG_LOCK_TIMEOUT_SECONDS", 120) * 1000)
