@@ -37,10 +37,12 @@ airflow: $(STAMP)
 deploy-env: $(STAMP)
 	$(BIN)/python scripts/make_env.py
 
-# The report test opens the HTML in headless Chromium (Debian's package; no browser download).
+# The report test opens the HTML in headless Chromium (Debian's package; no browser download) and reads the PDF
+# `pantau report --pdf` prints with poppler-utils (pdfinfo, pdftotext, pdftoppm).
 chromium:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } || \
-		echo "Chromium is missing and could not be installed: the browser test will skip (CI fails it)"
+	@{ command -v chromium && command -v pdftoppm; } >/dev/null || \
+		{ [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq chromium poppler-utils >/dev/null; } || \
+		echo "Chromium or poppler-utils is missing and could not be installed: the browser tests will skip (CI fails them)"
 
 # One night through the DAGs at national scale (10,000 accounts) on DuckDB and PostgreSQL, per-stage figures,
 # then the loader against each engine's bulk-load limit measured in the same run. SCALE=small: a 60-account night.

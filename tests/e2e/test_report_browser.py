@@ -172,6 +172,7 @@ def test_hostile_registry_names_do_not_run_in_the_browser(scenario: Warehouse, t
 
 
 @needs_chromium
+@pytest.mark.skipif(shutil.which("pdftoppm") is None and os.environ.get("CI") != "true", reason="poppler-utils not installed (make test installs it)")
 def test_pdf_export_first_page(scenario: Warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr("etl.report.PROJECT_ROOT", tmp_path)
     monkeypatch.setattr("etl.pipeline.open_warehouse", lambda: Warehouse(os.environ["WAREHOUSE_URL"]))

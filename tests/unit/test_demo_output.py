@@ -1,0 +1,25 @@
+"""`make demo` starts with Pantau's own line: known third-party warnings are filtered before Airflow is imported."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from etl.demo import KNOWN_THIRD_PARTY_WARNINGS
+
+IMPORT = "import fastapi.testclient"  # what Airflow's in-process API imports; it warns about its own dependency
+
+
+def python(code: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}  # as a new user's shell has it
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True, env=env)
+
+
+def test_the_warning_is_there_without_the_filter() -> None:
+    assert KNOWN_THIRD_PARTY_WARNINGS[0] in python(IMPORT).stderr
+
+
+def test_known_warnings_are_silenced() -> None:
+    result = python(f"from etl.demo import quiet_known_warnings; quiet_known_warnings(); {IMPORT}; print('Pantau demo')")
+    assert (result.stdout, result.stderr) == ("Pantau demo\n", "")
