@@ -61,9 +61,9 @@ lint: $(STAMP)
 clean:
 	rm -rf $(VENV) .airflow data reports
 
-# The report for a day (default: the latest day with indicators): make report DATE=2026-11-20
+# The report for a day (default: the latest day with indicators): make report DATE=2026-11-20 [PDF=1]
 report: $(STAMP)
-	$(BIN)/python -m etl.report $(if $(DATE),--date $(DATE))
+	$(BIN)/pantau report $(if $(DATE),--date $(DATE)) $(if $(PDF),--pdf)
 
 # News matching and tone against the labelled headlines (tests/fixtures/news/eval): precision/recall per role and
 # category, tone macro-F1 and negative-class F1 for the development and held-back parts, then the errors.

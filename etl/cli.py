@@ -198,9 +198,9 @@ def _command(args: argparse.Namespace) -> int:
         print("\n".join(report.lines()))
         return 0
     if args.command == "report":
-        from etl.report import main as report_main  # noqa: PLC0415
+        from etl.report import build  # noqa: PLC0415
 
-        return report_main((["--date", args.date.isoformat()] if args.date else []) + (["--pdf"] if args.pdf else []))
+        return build(args.date, pdf=args.pdf)
     if args.command == "standings":
         from etl.standings import main as standings_main  # noqa: PLC0415
 

@@ -9,12 +9,10 @@ formula defused. Text from the registry or the news is escaped (autoescape).
 
 from __future__ import annotations
 
-import argparse
 import io
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -367,36 +365,26 @@ def latest_day(warehouse: Warehouse) -> date | None:
     return warehouse.query("SELECT MAX(indicator_date) FROM agency_daily_indicators")[0][0]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m etl.report [--date YYYY-MM-DD] [--out reports/] [--pdf]``: default the latest day with indicators."""
-    from etl.cli import day_argument  # noqa: PLC0415
-
-    parser = argparse.ArgumentParser(prog="python -m etl.report")
-    parser.add_argument("--date", type=day_argument, help="the day (YYYY-MM-DD; default: the latest day with indicators)")
-    parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "reports")
-    parser.add_argument("--pdf", action="store_true", help="also print the report to laporan-<day>.pdf (A4) with headless Chromium")
-    args = parser.parse_args(argv)
+def build(day: date | None, out_dir: Path | None = None, *, pdf: bool = False) -> int:
+    """What ``pantau report [--date YYYY-MM-DD] [--pdf]`` does: the report of ``day`` (default: the latest day with
+    indicators) into ``out_dir`` (default reports/), and its PDF; prints where, returns the exit status."""
     from etl.pipeline import open_warehouse  # noqa: PLC0415
 
     warehouse = open_warehouse()
     try:
-        day = args.date or latest_day(warehouse)
+        day = day or latest_day(warehouse)
         if day is None:
             print("pantau: no indicators in the warehouse yet: run `make demo` or the DAGs first", file=sys.stderr)
             return 1
-        page = write_report(warehouse, day, args.out)
+        page = write_report(warehouse, day, out_dir or PROJECT_ROOT / "reports")
     finally:
         warehouse.dispose()
     print(f"report for {day}: {page}")
-    if args.pdf:
+    if pdf:
         try:
-            pdf = print_pdf(page, page.parent / f"laporan-{day.isoformat()}.pdf")
+            printed = print_pdf(page, page.parent / f"laporan-{day.isoformat()}.pdf")
         except RuntimeError as exc:
             print(f"pantau: {exc}", file=sys.stderr)
             return 1
-        print(f"PDF: {pdf}")
+        print(f"PDF: {printed}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -7,7 +7,10 @@ same universe, and a test can compute what the pipeline should have loaded.
 
 - An account publishes 0-3 posts per Jakarta day over ``history_days``.
 - A post's counters grow towards a final value (half-life 36 h) and never
-  go down; some posts hide their like count (the API omits the field).
+  go down; some posts hide their like count (the API omits the field). The
+  final views are a share of the account's followers when it posted (2-50%,
+  :func:`reach`), so engagement grows with the audience and engagement per
+  1,000 followers per post lands where real accounts' does (about 1-30).
 - About ``deleted_ratio`` of posts disappear 72 h after publication (and
   the reposts of them with them).
 - About ``private_ratio`` of accounts are private (protected / age-gated):
@@ -200,7 +203,7 @@ class SocialUniverse:
         pid = post.post_id
         age_hours = max(0.0, (now - post.published).total_seconds() / 3600)
         grown = 1 - math.exp(-age_hours / HALF_LIFE_HOURS)
-        final_views = int(10 ** (2 + 4 * _u(self.seed, "fv", pid)))
+        final_views = int(self.followers(post.account_id, post.published) * reach(self.seed, pid))
         views = int(final_views * grown)
         hide = self.hide_likes_ratio if hide_likes_ratio is None else hide_likes_ratio
         return {
@@ -255,6 +258,11 @@ class SocialUniverse:
         if self.is_campaign(post):
             text += " #" + self.campaign_hashtags[_h(self.seed, "camptag", pid) % len(self.campaign_hashtags)]
         return text
+
+
+def reach(seed: object, post_id: str) -> float:
+    """The share of an account's followers a post's views finally reach: 10 ** (-1.7 .. -0.3), about 2% to 50%."""
+    return 10 ** (-1.7 + 1.4 * _u(seed, "fv", post_id))
 
 
 def rfc3339(dt: datetime) -> str:

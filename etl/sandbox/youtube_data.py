@@ -21,7 +21,9 @@ Rules (kept in one place so other engineers can reproduce them):
 * Deleted: ``now - publishedAt > 72h`` and
   ``_u(seed, "del", c, d.isoformat(), i) < deleted_ratio`` (0.01); such a video
   is absent from ``uploads`` and ``video`` returns None.
-* Metrics: ``final_views = int(10 ** (2 + 4 * _u(seed, "fv", vid)))``;
+* Metrics: ``final_views = int(subscribers(c, publishedAt) * reach(seed, vid))``, a share of the
+  channel's audience when it posted (``reach``: ``10 ** (-1.7 + 1.4 * _u(seed, "fv", vid))``, 2-50%),
+  so engagement grows with the audience (about 1-30 per 1,000 subscribers per video);
   ``views = int(final_views * (1 - exp(-age_hours / 36)))`` (age clamped at 0);
   ``likes = int(views * (0.01 + 0.07 * _u(seed, "lr", vid)))``;
   ``comments = int(views * (0.001 + 0.009 * _u(seed, "cr", vid)))``.
@@ -48,6 +50,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+from .social_data import reach
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 HISTORY_DAYS = 400
@@ -452,7 +456,7 @@ class YouTubeUniverse:
         seed, vid = self.seed, s.video_id
         title, description, tags = self._text(s)
         age_hours = max(0.0, (now - s.published).total_seconds() / 3600)
-        final_views = int(10 ** (2 + 4 * _u(seed, "fv", vid)))
+        final_views = int(self.subscribers(s.channel_id, s.published) * reach(seed, vid))
         views = int(final_views * (1 - math.exp(-age_hours / VIEW_HALF_LIFE_HOURS)))
         stats: dict[str, str] = {"viewCount": str(views)}
         hide = self.hide_likes_ratio if hide_likes_ratio is None else hide_likes_ratio
