@@ -270,7 +270,8 @@ def transform_news(extracted: dict[str, Any], run: RunContext, settings: Setting
                 "SELECT article_id, cluster_id, title, summary, published_at FROM fact_news_article WHERE published_at >= :since",
                 {"since": since},
             )
-            docs = [Doc(r.article_id, r.published_at, r.title, r.summary or "") for r in recent.itertuples(index=False)]
+            # A GDELT article has no summary: NULL comes back as NA, which `or ""` cannot test.
+            docs = [Doc(r.article_id, r.published_at, r.title, r.summary if isinstance(r.summary, str) else "") for r in recent.itertuples(index=False)]
             new = articles[~articles["article_id"].isin(existing)]
             docs += [Doc(r.article_id, r.published_at, r.title, r.summary or "") for r in new.itertuples(index=False)]
             clustered = {c.article_id: c for c in cluster(docs, threshold=news.duplicate_threshold, known=dict(zip(recent["article_id"], recent["cluster_id"], strict=True)))}

@@ -8,8 +8,10 @@ Paths (mounted on :class:`~etl.sandbox.server.SandboxServer`):
   (Atom 1.0), ``rdf`` (RSS 1.0), ``broken`` (a bad encoding declaration,
   truncated XML, a non-RFC date, an item without link or guid);
 * ``/feeds/tempo/<name>.xml`` - the real Tempo feeds of tests/fixtures/news/tempo-rss, as recorded;
-* ``/feeds/seeds.xml`` - the five real seed articles of tests/fixtures/news/seeds, dated as published;
-* ``/api/v2/doc/doc`` - GDELT DOC 2.0 ``mode=artlist&format=json`` over the same stories, with
+* ``/feeds/seeds.xml`` - the five real seed articles of tests/fixtures/news/seeds, dated as published,
+  each titled with its headline (:func:`seed_headline`), not a date line or a region name above it;
+* ``/api/v2/doc/doc`` - GDELT DOC 2.0 ``mode=artlist&format=json`` over the same stories and those of
+  ``lintas``, an outlet with no feed that only GDELT finds, with
   GDELT's habits: a plain-text error with status 200 for a bad query, 429 with a plain-text body
   (fault ``gdelt.status_burst``), ``\\'`` escapes in titles with an apostrophe, and ``{}`` (no
   ``articles`` key) when nothing matched.
@@ -47,6 +49,7 @@ OUTLETS = {
     "warta": ("Warta Kepri Sandbox", "wartakepri.sandbox.test", "rss"),
     "atom": ("Atom Harian Sandbox", "atomharian.sandbox.test", "atom"),
     "rdf": ("Berita RDF Sandbox", "beritardf.sandbox.test", "rdf"),
+    "lintas": ("Lintas Nusantara Sandbox", "lintasnusantara.sandbox.test", "gdelt"),  # no feed: GDELT's own find
 }
 TEMPLATES = [
     ("{a} Raih Penghargaan Keterbukaan Informasi Publik", "{a} meraih penghargaan atas layanan informasi yang cepat dan transparan. Warga mengapresiasi keberhasilan itu."),
@@ -113,6 +116,12 @@ class NewsUniverse:
             out.append(
                 self._story("warta", day, story["number"], title, body, story["published"] + timedelta(hours=1), story["agency_code"], story["agency_name"])
             )
+        for number in range(STORIES_PER_OUTLET_DAY):  # the outlet only GDELT finds (after the others: their stories stay as they were)
+            code, name, *_ = rng.choice(valid)
+            title_t, body_t = rng.choice(TEMPLATES)
+            published = datetime.combine(day, datetime.min.time(), JAKARTA) + timedelta(minutes=rng.randrange(0, 24 * 60))
+            details = " ".join(d.format(n=rng.randint(11, 987)) for d in rng.sample(DETAILS, 3))
+            out.append(self._story("lintas", day, number, title_t.format(a=name), f"{body_t.format(a=name)} {details}", published, code, name))
         return sorted(out, key=lambda s: s["published"], reverse=True)
 
     @staticmethod
@@ -179,11 +188,25 @@ def broken_feed(now: datetime) -> bytes:
     return body.encode("utf-8")  # declared ISO-8859-1, sent as UTF-8: the quotes are mojibake unless detected
 
 
+_PAGE_CHROME = {"Logo", "Connect with us", "Published", "on"}
+_DATE_LINE = re.compile(r"(Senin|Selasa|Rabu|Kamis|Jumat|Sabtu|Minggu), \d{1,2} \w+ \d{4}")
+_PHOTO_CREDIT = re.compile(r"\s*\(Foto:[^)]*\)$")
+
+
+def seed_headline(text: str) -> str:
+    """The headline of a copied article page: the first line that is not page chrome ("Logo"), a date line
+    ("Jumat, 20 September 2024") or a region tag of one or two words ("Kepri"); a photo credit is cut off."""
+    for line in (raw.strip() for raw in text.splitlines()):
+        if line and line not in _PAGE_CHROME and not _DATE_LINE.fullmatch(line) and len(line.split()) >= 3:
+            return _PHOTO_CREDIT.sub("", line)
+    raise ValueError("no headline in the article text")
+
+
 def seeds_feed() -> str:
     items = []
     for path in sorted((FIXTURES / "seeds").glob("*.txt")):
         text = path.read_text(encoding="utf-8")
-        title = next(line.strip() for line in text.splitlines() if line.strip() and line.strip() not in ("Logo", "Connect with us"))
+        title = seed_headline(text)
         published = datetime.fromisoformat(SEED_DATES[path.name[:3]])
         items.append({"title": title, "url": f"https://seeds.sandbox.test/{path.stem}", "guid": path.stem, "published": published, "body": text})
     return _rss("Seed articles (test fixtures)", "https://seeds.sandbox.test/", items)
@@ -218,7 +241,7 @@ class NewsApi:
             body = (FIXTURES / "tempo-rss" / path[6:]).read_bytes()
         elif path == "sandbox/broken.xml":
             body, content_type = broken_feed(now), "application/rss+xml"
-        elif path.startswith("sandbox/") and path[8:].removesuffix(".xml") in OUTLETS:
+        elif path.startswith("sandbox/") and OUTLETS.get(path[8:].removesuffix(".xml"), ("", "", "gdelt"))[2] != "gdelt":
             outlet = path[8:].removesuffix(".xml")
             name, host, kind = OUTLETS[outlet]
             stories = [s for s in self.universe.recent(now) if s["outlet"] == outlet]

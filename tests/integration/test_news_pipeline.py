@@ -52,12 +52,16 @@ def _run(run: RunContext) -> dict[str, int]:
 
 def test_news_run_loads_articles_copies_mentions_and_feed_health(news_env: RunContext, warehouse: Warehouse, sandbox: SandboxServer) -> None:
     run = news_env
-    stories = NewsUniverse(7).recent(run.as_of)
+    recent = NewsUniverse(7).recent(run.as_of)
+    # lintas has no feed: only GDELT finds its stories, those of the 24 hours GDELT is asked about.
+    gdelt_only = [s for s in recent if s["outlet"] == "lintas" and s["published"] >= run.as_of - timedelta(hours=24)]
+    stories = [s for s in recent if s["outlet"] != "lintas"] + gdelt_only
     loaded = _run(run)
     articles = warehouse.query_df("SELECT * FROM fact_news_article")
     # Every synthetic story once (the GDELT sightings of the same URLs fold into them), the seeds, 18 Tempo items, 2 broken-feed items.
-    assert len(articles) == len(stories) + 5 + 18 + 2 == loaded["fact_news_article"]
-    assert set(articles["source"]) == {"feed"}
+    assert len(gdelt_only) == 4 and len(articles) == len(stories) + 5 + 18 + 2 == loaded["fact_news_article"]
+    assert sorted(articles.loc[articles["source"] == "gdelt", "canonical_url"]) == sorted(
+        s["url"].replace("https://www.", "https://") for s in gdelt_only)
     copies = articles[articles["duplicate_of"].notna()]
     warta = {s["url"].replace("https://www.", "https://") for s in stories if s["outlet"] == "warta"}
     assert set(copies["canonical_url"]) == warta  # every syndicated copy, and nothing else

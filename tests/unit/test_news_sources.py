@@ -167,7 +167,8 @@ def test_gdelt_articles_from_the_sandbox_are_canonical(sandbox: SandboxServer) -
     assert result.status == "ok" and result.problems == []
     assert len(result.items) > 0
     assert all(not i.canonical_url.endswith("/amp") and "utm_" not in i.canonical_url for i in result.items)
-    assert {i.outlet_code for i in result.items} <= {"sandbox-kabar", "wartakepri.sandbox.test", "atomharian.sandbox.test", "beritardf.sandbox.test"}
+    assert {i.outlet_code for i in result.items} <= {"sandbox-kabar", "wartakepri.sandbox.test", "atomharian.sandbox.test", "beritardf.sandbox.test",
+                                                    "lintasnusantara.sandbox.test"}
     assert all("\\" not in i.title for i in result.items)
 
 
