@@ -132,7 +132,7 @@ def collect_agencies(warehouse: Warehouse, day: date) -> AgencyData:
     )
     ranks = warehouse.query_df(
         "SELECT agency_code, indicator_date, engagement_rank, engagement_rate_percentile, follower_band, coverage, ranked "
-        "FROM report_daily_leaderboard WHERE indicator_date BETWEEN :first AND :day ORDER BY agency_code, indicator_date",
+        "FROM report_daily_leaderboard WHERE indicator_date BETWEEN :first AND :day ORDER BY agency_code, indicator_date DESC",
         window,
     )
     campaign_posts = warehouse.query_df(
@@ -266,27 +266,22 @@ def write_report(warehouse: Warehouse, day: date, out_dir: Path) -> Path:
 def write_agency_pages(environment, agencies: AgencyData, data: ReportData, folder: Path, common: dict) -> int:  # noqa: ANN001
     """``instansi/<agency_code>.html`` for every agency in the day's leaderboard: a page an agency can be sent."""
     template = environment.get_template("agency.html.j2")
-    by_agency = {name: dict(tuple(frame.groupby("agency_code"))) for name, frame in (
-        ("profile", agencies.profile), ("ranks", agencies.ranks), ("campaign_posts", agencies.campaign_posts),
-        ("problems", agencies.problems), ("mentions", agencies.mentions if agencies.mentions is not None else pd.DataFrame(columns=["agency_code"])),
-    )}
-    empty = pd.DataFrame()
+    sections = {"ranks": agencies.ranks, "campaign_posts": agencies.campaign_posts, "problems": agencies.problems,
+                "mentions": agencies.mentions if agencies.mentions is not None else pd.DataFrame(columns=["agency_code"])}
+    by_agency = {name: {code: rows.to_dict("records") for code, rows in frame.groupby("agency_code", sort=False)}
+                 for name, frame in sections.items()}
+    trends = {code: rows.pivot_table(index="indicator_date", columns="platform", values="engagement", aggfunc="sum").sort_index(ascending=False)
+              for code, rows in agencies.profile.groupby("agency_code", sort=False)}
     for row in data.leaderboard.to_dict("records"):
         code = row["agency_code"]
-        profile = by_agency["profile"].get(code, empty)
-        trend = (profile.pivot_table(index="indicator_date", columns="platform", values="engagement", aggfunc="sum").sort_index(ascending=False)
-                 if not profile.empty else empty)
+        trend = trends.get(code, pd.DataFrame())
         html = template.render(
             **common,
             agency=row,
             platforms=[p for p in PLATFORM_TITLES if p in trend.columns],
-            trend=[(d, values.to_dict()) for d, values in trend.iterrows()] if not trend.empty else [],
-            ranks=by_agency["ranks"].get(code, empty).sort_values("indicator_date", ascending=False).to_dict("records")
-            if code in by_agency["ranks"] else [],
-            campaign_posts=by_agency["campaign_posts"].get(code, empty).to_dict("records"),
+            trend=[(day, values.to_dict()) for day, values in trend.iterrows()],
             news_installed=agencies.mentions is not None,
-            mentions=by_agency["mentions"].get(code, empty).to_dict("records"),
-            problems=by_agency["problems"].get(code, empty).to_dict("records"),
+            **{name: rows.get(code, []) for name, rows in by_agency.items()},
         )
         (folder / f"{_safe_name(code)}.html").write_text(html, encoding="utf-8")
     return len(data.leaderboard)
