@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 import sqlalchemy as sa
 
+from etl import cli
 from etl.settings import PROJECT_ROOT
 from etl.warehouse import Warehouse
 from tests.scenario import D1, D2, D3, build_scenario
@@ -106,3 +107,22 @@ def test_the_readme_shows_each_question_as_it_is_tested() -> None:
         for demo in SCENARIO_LITERALS:
             assert len(re.findall(re.escape(demo), sql)) <= 1
 
+
+
+def test_pantau_standings_prints_a_campaigns_whole_period(scenario: Warehouse, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["standings", "--campaign", "CAMP"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "KTT ASEAN (CAMP), 2026-09-05 .. 2026-09-07: standings as of 2026-09-07, whole period",
+        "",
+        "kementerian",
+        "    #  agency                                            score  days  posts  engagement  1st post  coverage",
+        "    1  Kementerian A                                      83.3     1      2          48         0      100%",
+        "    1  Kementerian B                                      83.3     2      2          33         0      100%",
+        "",
+        "provinsi",
+        "  not ranked: 1 no campaign post",
+        "",
+        "1st post: days from the campaign start, or from the agency's first day of data when later (*)",
+    ]
+    assert cli.main(["standings", "--campaign", "KTT-2019"]) == 1
+    assert capsys.readouterr().err.strip() == "pantau: campaign 'KTT-2019' is not in the warehouse's campaign table (known: CAMP)"
