@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from etl.cli import iso_day
+from etl.cli import day_argument
 from etl.pipeline import open_warehouse
 from etl.report import CHROMIUM_FLAGS, chromium, latest_day, write_report
 from etl.settings import PROJECT_ROOT
@@ -22,7 +22,7 @@ from etl.settings import PROJECT_ROOT
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--date", type=iso_day)
+    parser.add_argument("--date", type=day_argument)
     parser.add_argument("--out", type=Path, default=PROJECT_ROOT / "docs" / "report-first-screen.png")
     args = parser.parse_args()
     browser = chromium()

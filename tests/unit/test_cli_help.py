@@ -21,7 +21,7 @@ def test_help_lists_every_command_on_one_line(capsys: pytest.CaptureFixture[str]
     listed = re.findall(r"^    ([a-z-]+) {2,}(\S.*)$", text, re.M)
     assert [name for name, _ in listed] == ["run", "indicators", "report", "standings", "migrate", "sync-registry", "limits"]
     assert dict(listed)["standings"] == "a campaign's standings over its whole period, per category"
-    assert "``" not in text and "usage: pantau [-h] COMMAND ..." in text
+    assert "``" not in text and "usage: pantau [-h] [--verbose] COMMAND ..." in text
 
 
 @pytest.mark.parametrize("argv", [["run", "--date", "20-11-2026"], ["indicators", "--date", "2026-11-01", "--to", "2026/11/02"],
@@ -31,4 +31,4 @@ def test_a_malformed_date_says_yyyy_mm_dd(capsys: pytest.CaptureFixture[str], ar
         cli.main(argv)
     assert stop.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert re.fullmatch(rf"pantau {argv[0]}: error: argument --\w+: '{re.escape(argv[-1])}' is not a date: write it as YYYY-MM-DD, e.g. 2026-11-20", last)
+    assert re.fullmatch(rf"pantau: argument --\w+: '{re.escape(argv[-1])}' is not a date; use YYYY-MM-DD, e.g. 2026-11-20 \(see pantau {argv[0]} --help\)", last)
