@@ -121,6 +121,7 @@ def plan_shards(platform: str, run: RunContext, settings: Settings | None = None
     try:
         (count,) = warehouse.query(
             "SELECT COUNT(*) FROM dim_account WHERE platform = :platform AND platform_account_id IS NOT NULL "
+            "AND COALESCE(collected_by, 'api') = 'api' "
             "AND (active_from IS NULL OR active_from <= :day) AND (active_to IS NULL OR active_to >= :day)",
             {"platform": platform, "day": run.data_date},
         )[0]
@@ -137,7 +138,7 @@ def plan_accounts(warehouse: Warehouse, platform: str, shard: int, shards: int, 
         "CASE WHEN c.status = 'deferred' THEN 0 ELSE 1 END AS deferred_last, a.handle "
         "FROM dim_account a LEFT JOIN etl_account_coverage c "
         "ON c.account_key = a.account_key AND c.snapshot_date = :previous_day "
-        "WHERE a.platform = :platform AND a.platform_account_id IS NOT NULL "
+        "WHERE a.platform = :platform AND a.platform_account_id IS NOT NULL AND COALESCE(a.collected_by, 'api') = 'api' "
         "AND (a.active_from IS NULL OR a.active_from <= :day) AND (a.active_to IS NULL OR a.active_to >= :day) "
         "ORDER BY a.account_key",
         {"platform": platform, "day": day, "previous_day": day - timedelta(days=1)},

@@ -24,6 +24,8 @@ from etl.errors import DeterministicError
 CATEGORIES = ("kementerian", "lembaga", "provinsi", "kabkota")
 PLATFORMS = tuple(platforms.PLATFORMS)
 ALIAS_KINDS = ("name", "short", "abbreviation", "colloquial", "former_name")
+#: How an account is collected: by its platform's API, or only from the analytics exports its owner drops.
+COLLECTED_BY = ("api", "export")
 
 
 class RegistryError(DeterministicError, ValueError):
@@ -172,9 +174,11 @@ def read_accounts(path: Path, agency_codes: set[str]) -> pd.DataFrame:
                 "active_from": _date(path, line, "active_from", row["active_from"]),
                 "active_to": _date(path, line, "active_to", row["active_to"]),
                 "is_sandbox": (row.get("note") or "").startswith("sandbox"),
+                # Optional column: accounts without API access are measured only from their dropped exports.
+                "collected_by": _require(path, line, "collected_by", row.get("collected_by") or "api", COLLECTED_BY),
             }
         )
-    return pd.DataFrame(records, columns=[*columns, "is_sandbox"])
+    return pd.DataFrame(records, columns=[*columns, "is_sandbox", "collected_by"])
 
 
 def read_campaigns(paths: list[Path]) -> pd.DataFrame:

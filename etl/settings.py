@@ -60,6 +60,8 @@ class Settings:
     max_quarantine_share: float
     #: Root of landing and staging for the social pipeline: a local path or an object-store URL (etl/storage.py).
     storage_url: str
+    #: Where operators drop platform analytics exports, one folder per platform (PANTAU_DROPBOX_DIR).
+    dropbox_dir: Path
 
     def budget_for(self, platform: str, default: int) -> int:
         """The night's rate budget of ``platform``: PANTAU_<PLATFORM>_BUDGET, else the platform's default."""
@@ -108,4 +110,5 @@ def load_settings() -> Settings:
         http_max_attempts=_int("PANTAU_HTTP_MAX_ATTEMPTS", 5, minimum=1),
         max_quarantine_share=_float("PANTAU_MAX_QUARANTINE_SHARE", 0.5),
         storage_url=os.environ.get("PANTAU_STORAGE_URL") or str(data_dir),
+        dropbox_dir=_path("PANTAU_DROPBOX_DIR", data_dir / "dropbox"),
     )

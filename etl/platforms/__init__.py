@@ -41,6 +41,8 @@ class Platform:
     source: str  # "module:class" of the source, built per shard with (client, base_url, secret, budget, landing)
     parser: str  # "module:function" reading landing lines into frames
     emulator: str  # "module:class" of the sandbox emulation (the sandbox alone imports it)
+    #: "module:attribute" of the platform's analytics export formats (the file-drop source), a tuple of ExportFormat.
+    export: str = ""
 
     @property
     def pool(self) -> str:
@@ -76,6 +78,10 @@ class Platform:
     def make_source(self, *args: Any) -> Any:
         return resolve(self.source)(*args)
 
+    def export_formats(self) -> tuple[Any, ...]:
+        """The platform's analytics export formats (:class:`etl.sources.exports.ExportFormat`); none when it has no export."""
+        return tuple(resolve(self.export)) if self.export else ()
+
     def parse(self, lines: Any, snapshot_date: date, captured_at: datetime) -> Frames:
         return resolve(self.parser)(lines, snapshot_date, captured_at)
 
@@ -99,19 +105,24 @@ _P = "etl.platforms"
 PLATFORMS: dict[str, Platform] = _platforms(
     # Google's default daily quota, in units (PANTAU_YOUTUBE_QUOTA_BUDGET overrides).
     Platform("youtube", pool_slots=4, default_budget=10_000, source=f"{_P}.youtube.source:YouTubeSource",
-             parser=f"{_P}.youtube.parser:parse_youtube", emulator=f"{_P}.youtube.emulator:YouTubeApi"),
+             parser=f"{_P}.youtube.parser:parse_youtube", emulator=f"{_P}.youtube.emulator:YouTubeApi",
+             export=f"{_P}.youtube.export:FORMATS"),
     # Requests a night: size it to the plan's 15-minute windows.
     Platform("x", pool_slots=2, default_budget=10_000, source=f"{_P}.x.source:XSource",
-             parser=f"{_P}.x.parser:parse_x", emulator=f"{_P}.x.emulator:XApi"),
+             parser=f"{_P}.x.parser:parse_x", emulator=f"{_P}.x.emulator:XApi",
+             export=f"{_P}.x.export:FORMATS"),
     # 200 calls per hour per app user over 24 h.
     Platform("instagram", pool_slots=2, default_budget=4_800, source=f"{_P}.instagram.source:InstagramSource",
-             parser=f"{_P}.instagram.parser:parse_instagram", emulator=f"{_P}.graph.emulator:GraphApi"),
+             parser=f"{_P}.instagram.parser:parse_instagram", emulator=f"{_P}.graph.emulator:GraphApi",
+             export=f"{_P}.instagram.export:FORMATS"),
     # Page rate limits scale with engaged users.
     Platform("facebook", pool_slots=2, default_budget=4_800, source=f"{_P}.facebook.source:FacebookSource",
-             parser=f"{_P}.facebook.parser:parse_facebook", emulator=f"{_P}.graph.emulator:GraphApi"),
+             parser=f"{_P}.facebook.parser:parse_facebook", emulator=f"{_P}.graph.emulator:GraphApi",
+             export=f"{_P}.facebook.export:FORMATS"),
     # The Research API's 1,000 requests a day.
     Platform("tiktok", pool_slots=2, default_budget=1_000, source=f"{_P}.tiktok.source:TikTokSource",
-             parser=f"{_P}.tiktok.parser:parse_tiktok", emulator=f"{_P}.tiktok.emulator:TikTokApi"),
+             parser=f"{_P}.tiktok.parser:parse_tiktok", emulator=f"{_P}.tiktok.emulator:TikTokApi",
+             export=f"{_P}.tiktok.export:FORMATS"),
 )
 
 
@@ -125,6 +136,12 @@ def get_platform(name: str) -> Platform:
         return PLATFORMS[name]
     except KeyError:
         raise ValueError(f"no platform {name!r}; registered: {', '.join(PLATFORMS)}") from None
+
+
+def export_formats(platform: str | None = None) -> tuple[Any, ...]:
+    """Every registered export format, or those of ``platform``: what the file-drop source recognises."""
+    chosen = [get_platform(platform)] if platform else list(PLATFORMS.values())
+    return tuple(f for p in chosen for f in p.export_formats())
 
 
 def platform_pools() -> dict[str, int]:

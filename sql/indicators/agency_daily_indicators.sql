@@ -9,11 +9,14 @@
 --   views            the same for views
 --                    (0, not NULL, when the agency's official accounts were read but earned nothing)
 --   engagement_rate  engagement per 1,000 followers (NULL when followers is NULL or 0)
---   coverage         accounts (all layers) with status 'ok' in etl_account_coverage on :day / active accounts
+--   coverage         accounts (all layers) collected on :day — status 'ok' (API) or 'ok_export' (an analytics export
+--                    covered the day) in etl_account_coverage — / active accounts
+--   accounts_by_export  of those, the accounts collected from exports
 DELETE FROM agency_daily_indicators WHERE indicator_date = :day;
 
 INSERT INTO agency_daily_indicators (agency_code, indicator_date, platform, posts_published, followers, follower_growth,
-                                     engagement, views, engagement_rate, accounts_registered, accounts_collected, coverage)
+                                     engagement, views, engagement_rate, accounts_registered, accounts_collected, coverage,
+                                     accounts_by_export)
 WITH active_accounts AS (
     SELECT account_key, agency_code, platform, layer
     FROM dim_account
@@ -64,7 +67,8 @@ engagement AS (  -- per-post increases come from fact_post_daily_increase (post_
 coverage AS (
     SELECT s.agency_code, s.platform,
            COUNT(*) AS accounts_registered,
-           SUM(CASE WHEN c.status = 'ok' THEN 1 ELSE 0 END) AS accounts_collected
+           SUM(CASE WHEN c.status IN ('ok', 'ok_export') THEN 1 ELSE 0 END) AS accounts_collected,
+           SUM(CASE WHEN c.status = 'ok_export' THEN 1 ELSE 0 END) AS accounts_by_export
     FROM scoped_accounts s
     LEFT JOIN etl_account_coverage c ON c.account_key = s.account_key AND c.snapshot_date = :day
     GROUP BY s.agency_code, s.platform
@@ -80,7 +84,8 @@ SELECT g.agency_code,
        CASE WHEN f.followers > 0 THEN COALESCE(e.engagement, 0) * 1000.0 / f.followers END,
        COALESCE(c.accounts_registered, 0),
        COALESCE(c.accounts_collected, 0),
-       CASE WHEN c.accounts_registered > 0 THEN c.accounts_collected * 1.0 / c.accounts_registered END
+       CASE WHEN c.accounts_registered > 0 THEN c.accounts_collected * 1.0 / c.accounts_registered END,
+       COALESCE(c.accounts_by_export, 0)
 FROM grid g
 LEFT JOIN posts p ON p.agency_code = g.agency_code AND p.platform = g.platform
 LEFT JOIN followers f ON f.agency_code = g.agency_code AND f.platform = g.platform

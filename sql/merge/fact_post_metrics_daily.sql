@@ -1,5 +1,6 @@
 -- A post's cumulative counters for a snapshot day; a rerun of the day replaces them.
 -- Rows whose values are unchanged are not rewritten (a rerun of a night writes nothing: issue 11).
+-- It also replaces an export's row of the same day (the API read wins: one row per day, nothing counted twice).
 INSERT INTO fact_post_metrics_daily (platform, platform_post_id, snapshot_date, account_key, captured_at,
                                      likes, comments, shares, views, saves, quotes, unavailable_metrics)
 SELECT platform, platform_post_id, snapshot_date, account_key, captured_at,
@@ -14,8 +15,12 @@ ON CONFLICT (platform, platform_post_id, snapshot_date) DO UPDATE SET
     views       = excluded.views,
     saves       = excluded.saves,
     quotes      = excluded.quotes,
-    unavailable_metrics = excluded.unavailable_metrics
-WHERE fact_post_metrics_daily.account_key IS DISTINCT FROM excluded.account_key
+    unavailable_metrics = excluded.unavailable_metrics,
+    source      = 'api',
+    export_file = NULL,
+    export_hash = NULL
+WHERE fact_post_metrics_daily.source IS DISTINCT FROM 'api'
+   OR fact_post_metrics_daily.account_key IS DISTINCT FROM excluded.account_key
    OR fact_post_metrics_daily.captured_at IS DISTINCT FROM excluded.captured_at
    OR fact_post_metrics_daily.likes IS DISTINCT FROM excluded.likes
    OR fact_post_metrics_daily.comments IS DISTINCT FROM excluded.comments

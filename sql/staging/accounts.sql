@@ -7,5 +7,6 @@ CREATE TEMPORARY TABLE stg_accounts (
     layer                INTEGER,
     active_from          DATE,
     active_to            DATE,
-    is_sandbox           BOOLEAN
+    is_sandbox           BOOLEAN,
+    collected_by         VARCHAR
 );
