@@ -8,6 +8,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
@@ -127,6 +129,43 @@ def _one_line(exc: BaseException) -> str:
     return text if isinstance(exc, DeterministicError | ValueError) else f"{type(exc).__name__}: {text}"
 
 
+# -- pantau import: platform analytics exports, one-off, outside Airflow ------------------------------
+
+
+def add_import_command(sub: Any) -> None:
+    text = "import platform analytics export files (Meta Business Suite, YouTube Studio, TikTok Studio, X analytics)"
+    command = sub.add_parser("import", help=text, description=text)
+    command.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    command.add_argument("--platform", choices=list(PLATFORMS), help="the files' platform (default: told by their header)")
+    command.add_argument("--account", help="the registered account (handle or platform id) for exports that name none")
+    command.add_argument("--date", type=day_argument,
+                         help="the day the export ends, its snapshot day (default: today in Jakarta); daily tables use their own dates")
+
+
+def run_import(args: argparse.Namespace) -> int:
+    """Import each file with a progress bar, a line per file and a one-line summary; exit 1 when a file was rejected."""
+    from etl.dropbox import import_export  # noqa: PLC0415
+    from etl.runtime import JAKARTA  # noqa: PLC0415
+
+    day = args.date or datetime.now(JAKARTA).date()
+    run = RunContext.for_day(day, run_id=_run_id("import"), dag_id="cli")
+    results = []
+    with tqdm(args.files, desc="import", unit="file", file=sys.stderr) as bar:
+        for path in bar:
+            if not path.is_file():
+                raise FileNotFoundError(f"import: {path}: no such export file")
+            # An operator importing by hand may retry a file quarantined for an account the registry now has.
+            result = import_export(path, run, platform=args.platform, account=args.account, retry_quarantined=True,
+                                   on_progress=lambda step, p=path: bar.set_postfix_str(f"{p.name}: {step}"))
+            results.append(result)
+            tqdm.write(result.summary())
+    by_status = {s: sum(r.status == s for r in results) for s in ("loaded", "duplicate", "quarantined", "rejected")}
+    rows = sum(r.loaded.get("fact_post_metrics_daily", 0) + r.loaded.get("fact_account_daily", 0) for r in results)
+    print(f"{len(results)} file(s) for {day}: " + ", ".join(f"{n} {s}" for s, n in by_status.items())
+          + f"; {rows} rows loaded, {sum(r.quarantined for r in results)} quarantined")
+    return 1 if any(r.failed for r in results) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; every error ends as one ``pantau: ...`` line and a non-zero exit (``--verbose``: the traceback)."""
     parser = OneLineParser(prog="pantau", description=DESCRIPTION, formatter_class=_OneLineFormatter)
@@ -155,6 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup.add_argument("--no-migrate", action="store_true", help="skip `airflow db migrate` (already done)")
     setup.add_argument("--require", action="append", metavar="CONN",
                        help="connections that must exist (default: warehouse; give `none` for the embedded DuckDB)")
+    add_import_command(sub)
     args = parser.parse_args(argv)
     import structlog  # noqa: PLC0415
 
@@ -205,6 +245,9 @@ def _command(args: argparse.Namespace) -> int:
         from etl.standings import main as standings_main  # noqa: PLC0415
 
         return standings_main(args.campaign)
+
+    if args.command == "import":
+        return run_import(args)
 
     from etl import pipeline  # noqa: PLC0415
 
