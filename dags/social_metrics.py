@@ -1,5 +1,10 @@
 """social_metrics: nightly public metrics of every registered account, one mapped task group per platform shard.
 
+The first task, ``import_exports``, takes the platform analytics exports
+dropped in PANTAU_DROPBOX_DIR since the last run (each file once, by its
+content hash) and loads them like API rows; a file it cannot read fails that
+task only (without retries), after the others are loaded, and the run at the end.
+
 extract (API calls, raw landing) -> parse_validate (canonical frames, Great
 Expectations, quarantine) -> load (staging + merge, one transaction).  An
 account that fails is recorded in etl_account_coverage and does not fail its
@@ -48,6 +53,21 @@ def social_metrics() -> None:
 
         return plan_shards(platform, _run())
 
+    @task
+    def import_exports() -> dict[str, int]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from etl.dropbox import import_dropbox
+
+        results = import_dropbox(_run())
+        failed = [r.summary() for r in results if r.failed]
+        if failed:
+            # An unreadable file stays unreadable: no retry; the API collection goes on regardless.
+            raise AirflowFailException(f"{len(failed)} of {len(results)} export files need fixing "
+                                       f"(the others are loaded): {'; '.join(failed)}"[:2000])
+        return {status: sum(r.status == status for r in results) for status in ("loaded", "duplicate", "quarantined")}
+
+    imported = import_exports()
     loaded = []
     for platform in PLATFORMS.values():
 
@@ -98,7 +118,9 @@ def social_metrics() -> None:
 
             return load(parse_validate(extract(shard)))
 
-        shards = plan.override(task_id=f"plan_{platform.name}")(platform.name)
+        # After the dropped exports, whatever became of them: a bad export file must not stop the API collection.
+        shards = plan.override(task_id=f"plan_{platform.name}", trigger_rule=TriggerRule.ALL_DONE)(platform.name)
+        imported >> shards
         loaded.append((shards, collect.expand(shard=shards)))
 
     # No retries: it counts failed shards, and a retry cannot change the count.
@@ -114,8 +136,12 @@ def social_metrics() -> None:
             run_ids=[dag_run.run_id],
             states=["failed", "upstream_failed"],
         )
+        exports_failed = ti.get_ti_count(dag_id=ti.dag_id, task_ids=["import_exports"], run_ids=[dag_run.run_id], states=["failed"])
         for asset in TABLE_ASSETS:
             outlet_events[asset].extra = {"day": run.data_date.isoformat(), "shards_loaded": expected - failed, "shards_planned": expected}
+        if exports_failed and not failed:
+            raise RuntimeError(f"import_exports failed for {run.data_date}: some dropped export files need fixing (see its log and "
+                               "etl_export_file); every shard loaded")
         if failed:
             raise RuntimeError(
                 f"{failed} of {expected} shards failed to load for {run.data_date}; "
