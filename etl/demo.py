@@ -41,6 +41,15 @@ ORDER BY a.category, engagement DESC, a.name
 """
 
 
+EXPORT_AGENCY_SQL = """
+SELECT l.agency_name, SUM(l.engagement), MAX(CASE WHEN l.indicator_date = :last THEN l.followers END), MIN(l.coverage),
+       MIN(l.data_source)
+FROM report_daily_leaderboard l
+WHERE l.agency_code = :code AND l.indicator_date BETWEEN :first AND :last
+GROUP BY l.agency_name
+"""
+
+
 def fingerprint(warehouse, tables: list[str]) -> str:
     """A digest of the tables' contents, in primary-key order, streamed (no table is held in memory)."""
     import sqlalchemy as sa  # noqa: PLC0415
@@ -68,8 +77,14 @@ def main() -> int:
     from etl.harness import DagRunner, configure_airflow, nightly_days, point_sources_at, prepare_airflow_db, sandbox  # noqa: PLC0415
 
     accounts = PROJECT_ROOT / "registry" / "sandbox" / "accounts.csv"
-    os.environ["PANTAU_ACCOUNTS_FILE"] = str(accounts)
     os.environ.setdefault("PANTAU_DATA_DIR", str(PROJECT_ROOT / "data"))
+    # One agency has no API access: its operator drops analytics exports (sandbox-generated) before each night.
+    from etl.sandbox.exports import ExportOnlyAgency  # noqa: PLC0415
+
+    data_dir = Path(os.environ["PANTAU_DATA_DIR"])
+    exports = ExportOnlyAgency.prepare(accounts, data_dir / "sandbox-registry", data_dir / "dropbox")
+    os.environ["PANTAU_ACCOUNTS_FILE"] = str(exports.accounts_file)
+    os.environ["PANTAU_DROPBOX_DIR"] = str(exports.dropbox)
     os.environ.pop("WAREHOUSE_URL", None)
     from etl.runtime import JAKARTA  # noqa: PLC0415
 
@@ -89,6 +104,7 @@ def main() -> int:
         runner = DagRunner()
         for day in days:
             t0 = time.perf_counter()
+            exports.drop(day)
             states = runner.night(day, api)
             failures += [f"{dag_id} {day}" for dag_id, state in states.items() if state != "success"]
             print(f"  {day}: " + ", ".join(f"{k} {v}" for k, v in states.items()) + f" ({time.perf_counter() - t0:.1f}s)", flush=True)
@@ -119,6 +135,10 @@ def main() -> int:
             print(f"  {category}")
             for rank, row in enumerate([r for r in rows if r[0] == category][:5], start=1):
                 print(f"    {rank}. {row[1]:<60} {int(row[2]):>10,} engagement, {int(row[3])} posts")
+        [(name, engagement, followers, coverage, source)] = warehouse.query(EXPORT_AGENCY_SQL, {"code": exports.agency_code, "first": days[0], "last": days[-1]})
+        print(f"\nMeasured only from dropped exports (sandbox-generated YouTube Studio and TikTok Studio files): {name}: "
+              f"{int(engagement or 0):,} engagement, {int(followers or 0):,} followers on {days[-1]}, "
+              f"lowest coverage {float(coverage or 0):.0%}, numbers from: {source}")
         print(f"\nWarehouse fingerprint (same on every rerun): {fingerprint(warehouse, DATA_TABLES)}")
         from etl.report import write_report  # noqa: PLC0415
 

@@ -45,7 +45,7 @@ FRAME_KEYS = {
 WAREHOUSE_TABLES = [
     "dim_agency", "dim_agency_alias", "dim_account", "campaign", "dim_post", "fact_account_daily",
     "fact_post_metrics_daily", "etl_account_coverage", "agency_daily_indicators", "etl_quarantine", "etl_run",
-    "dim_outlet", "fact_news_article", "fact_news_mention", "etl_news_feed_health",
+    "dim_outlet", "fact_news_article", "fact_news_mention", "etl_news_feed_health", "etl_export_file",
 ]
 
 
