@@ -76,3 +76,22 @@ def test_one_pool_per_platform_sized_in_the_registry() -> None:
 def test_an_unknown_platform_is_named_with_the_registered_ones() -> None:
     with pytest.raises(ValueError, match=r"^no platform 'mastodon'; registered: youtube, x, instagram, facebook, tiktok$"):
         get_platform("mastodon")
+
+
+@pytest.mark.parametrize("name", list(PLATFORMS))
+def test_the_export_formats_are_the_platforms_and_each_has_a_fixture(name: str) -> None:
+    """etl/platforms/<platform>/export.py: every format is the platform's, and tests/fixtures/<platform>/exports/ holds a
+    file of each (with a README saying where its column names come from)."""
+    from etl.platforms import export_formats
+    from etl.sources.exports import detect_format, read_export
+
+    formats = get_platform(name).export_formats()
+    assert formats and {f.platform for f in formats} == {name}
+    folder = FIXTURES / name / "exports"
+    assert (folder / "README.md").exists()
+    seen = set()
+    for path in folder.iterdir():
+        if path.name == "README.md" or path.name == "not_an_export.csv":
+            continue
+        seen.add(detect_format(read_export(path.name, path.read_bytes()), export_formats(name)).format.name)
+    assert seen == {f.name for f in formats}
