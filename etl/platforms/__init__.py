@@ -4,7 +4,9 @@ A platform is one folder, ``etl/platforms/<name>/``: ``source.py`` declares
 how its API is reached (connection, endpoints, pages, batches) on the shared
 SDK in :mod:`etl.sources`; ``parser.py`` turns its landed answers into the
 canonical frames; ``emulator.py`` speaks its API in the sandbox (Instagram and
-Facebook share Meta's ``graph`` folder). Adding a platform is a new folder,
+Facebook share Meta's ``graph`` folder); ``export.py`` declares the analytics
+export files its owners can download (the file-drop source, on the shared
+machinery in :mod:`etl.sources.exports`). Adding a platform is a new folder,
 one :data:`PLATFORMS` line and its fixtures in ``tests/fixtures/<name>/``;
 ``tests/platforms/test_registry.py`` checks each line has every part.
 

@@ -368,6 +368,11 @@ def export_day(value: str | None, field_name: str) -> date:
     return moment.replace(tzinfo=UTC).astimezone(JAKARTA).date()
 
 
+def followers_by_day(cells: ExportCells) -> ExportRow:
+    """A row of a daily account table: the day (column ``date``) and the follower count that day (``followers``)."""
+    return ExportRow(day=export_day(cells.get("date"), "date"), counts={"followers": cells.count("followers")})
+
+
 # -- accounts ------------------------------------------------------------------------------
 
 

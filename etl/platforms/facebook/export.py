@@ -9,7 +9,8 @@ on the same counters; the export's reach, views and clicks are not loaded.
 
 from __future__ import annotations
 
-from etl.sources.exports import ACCOUNT_DAILY, POSTS, ExportCells, ExportFormat, ExportRow, export_day, export_local_time
+from etl.platforms.graph.export import account_daily_format
+from etl.sources.exports import POSTS, ExportCells, ExportFormat, ExportRow, export_local_time
 
 #: Business Suite's post types, as it prints them, to Pantau's (everything else on a Page is a post).
 _TYPES = {"reel": "reel", "reels": "reel", "video": "video", "live": "live", "siaran langsung": "live"}
@@ -56,18 +57,8 @@ POSTS_FORMAT = ExportFormat(
 )
 
 
-def _daily(cells: ExportCells) -> ExportRow:
-    return ExportRow(day=export_day(cells.get("date"), "date"), counts={"followers": cells.count("followers")})
-
-
-ACCOUNT_FORMAT = ExportFormat(
-    name="meta_facebook_page_daily",
-    platform="facebook",
-    kind=ACCOUNT_DAILY,
-    description="Meta Business Suite Facebook Page, account level, one row per day",
-    columns={"date": ("Date", "Tanggal"), "followers": ("Facebook Page followers", "Pengikut Halaman Facebook")},
-    required=("date", "followers"),
-    read_row=_daily,
+ACCOUNT_FORMAT = account_daily_format(
+    "facebook", "meta_facebook_page_daily", "Facebook Page", ("Facebook Page followers", "Pengikut Halaman Facebook")
 )
 
 FORMATS = (POSTS_FORMAT, ACCOUNT_FORMAT)

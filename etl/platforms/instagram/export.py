@@ -8,7 +8,8 @@ are compared on the same counters; saves, shares, reach and views are not loaded
 
 from __future__ import annotations
 
-from etl.sources.exports import ACCOUNT_DAILY, POSTS, ExportCells, ExportFormat, ExportRow, export_day, export_local_time
+from etl.platforms.graph.export import account_daily_format
+from etl.sources.exports import POSTS, ExportCells, ExportFormat, ExportRow, export_local_time
 
 #: Business Suite's post types ("IG image", Indonesian "Gambar IG") to Pantau's (the Graph API source's names).
 _TYPES = {
@@ -56,18 +57,8 @@ POSTS_FORMAT = ExportFormat(
 )
 
 
-def _daily(cells: ExportCells) -> ExportRow:
-    return ExportRow(day=export_day(cells.get("date"), "date"), counts={"followers": cells.count("followers")})
-
-
-ACCOUNT_FORMAT = ExportFormat(
-    name="meta_instagram_account_daily",
-    platform="instagram",
-    kind=ACCOUNT_DAILY,
-    description="Meta Business Suite Instagram account level, one row per day",
-    columns={"date": ("Date", "Tanggal"), "followers": ("Instagram followers", "Pengikut Instagram")},
-    required=("date", "followers"),
-    read_row=_daily,
+ACCOUNT_FORMAT = account_daily_format(
+    "instagram", "meta_instagram_account_daily", "Instagram account", ("Instagram followers", "Pengikut Instagram")
 )
 
 FORMATS = (POSTS_FORMAT, ACCOUNT_FORMAT)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from etl.sources.exports import ACCOUNT_DAILY, POSTS, ExportCells, ExportFormat, ExportRow, export_day, export_local_time
+from etl.sources.exports import ACCOUNT_DAILY, POSTS, ExportCells, ExportFormat, ExportRow, export_local_time, followers_by_day
 from etl.sources.readers import ParseIssue
 
 _LINK = re.compile(r"tiktok\.com/@(?P<user>[A-Za-z0-9_.]+)/video/(?P<id>\d+)")
@@ -55,7 +55,7 @@ CONTENT_FORMAT = ExportFormat(
 
 def _followers(cells: ExportCells) -> ExportRow:
     cells.count("difference")  # checked, not loaded: the totals give it
-    return ExportRow(day=export_day(cells.get("date"), "date"), counts={"followers": cells.count("followers")})
+    return followers_by_day(cells)
 
 
 FOLLOWERS_FORMAT = ExportFormat(
