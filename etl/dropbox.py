@@ -69,6 +69,7 @@ SOURCE = "export"
 #: Ledger statuses after which the same bytes are never read again (a quarantined file may be retried by hand).
 FINAL_STATUSES = ("loaded", "replaced", "rejected")
 UNMATCHED = "account registered (registry/accounts.csv)"
+UNREADABLE = "row readable (post id, link)"
 NO_ACCOUNT = "-"
 FRAME_KEYS = {
     "account_snapshots": ["platform", "platform_account_id", "snapshot_date"],
@@ -281,10 +282,15 @@ def _read_rows(detected: DetectedExport, table: ExportTable, matcher: AccountMat
     rows = []
     for cells in detected.cells(table):
         try:
-            read, issue = detected.format.read_row(cells), None
-        except ParseIssue as exc:
-            read, issue = None, str(exc)
-        named = (read.account if read and read.account else None) or declared
+            read = detected.format.read_row(cells)
+        except ParseIssue as exc:  # a field the row cannot be read without (its post id, its link)
+            read = None
+            cells.issues.append(str(exc))
+        issue = "; ".join(cells.issues) or None
+        if read is None:
+            rows.append(_Row(cells.values, cells.line, None, issue, None, None))
+            continue
+        named = read.account or declared
         key, reason = matcher.match(detected.format.platform, named)
         if key and declared and read and read.account and read.account != declared:
             key, reason = None, f"the row names {read.account!r} but the file was declared for {declared!r}"
@@ -305,9 +311,12 @@ def _frames(rows: list[_Row], fmt: Any, registered: dict[str, RegisteredAccount]
     for row in rows:
         record = json.dumps({"line": row.line, **row.cells}, ensure_ascii=False, sort_keys=True)
         if row.account_key is None:
+            # Not readable at all, or no registered account: straight to quarantine, with the reason.
             unmatched.append({"frame": "posts" if fmt.kind == POSTS else "account_snapshots", "account": None,
-                              "record_key": f"line:{row.line}", "failed_expectations": json.dumps([UNMATCHED]),
-                              "parse_issue": "; ".join(x for x in (f"account: {row.account_reason}", row.issue) if x),
+                              "record_key": f"line:{row.line}",
+                              "failed_expectations": json.dumps([UNREADABLE if row.read is None else UNMATCHED]),
+                              "parse_issue": row.issue if row.read is None else
+                              "; ".join(x for x in (f"account: {row.account_reason}", row.issue) if x),
                               "record": record})
             continue
         account = registered[row.account_key]

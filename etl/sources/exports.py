@@ -108,12 +108,25 @@ class ExportFormat:
         return found if all(r in found for r in self.required) else None
 
 
-@dataclass(frozen=True)
+@dataclass
 class ExportCells:
-    """One data row by field name; ``get`` gives the stripped text or None for an empty or absent cell."""
+    """One data row by field name; ``get`` gives the stripped text or None for an empty or absent cell.
+
+    ``count``, ``number``, ``time`` and ``day`` never raise: a value that cannot be read is None and its
+    :class:`ParseIssue` is kept in ``issues``, so the rest of the row (its account, its post) still reads and
+    the row reaches the quality gate, which quarantines it naming the field.
+    """
 
     values: dict[str, str]
     line: int  # 1-based row number in the file (for messages)
+    issues: list[str] = field(default_factory=list)
+
+    def _read(self, reader: Callable[[str | None, str], Any], name: str) -> Any:
+        try:
+            return reader(self.get(name), name)
+        except ParseIssue as exc:
+            self.issues.append(str(exc))
+            return None
 
     def get(self, name: str) -> str | None:
         value = self.values.get(name)
@@ -124,7 +137,17 @@ class ExportCells:
 
     def count(self, name: str) -> int | None:
         """A whole count in any of the notations exports use; None when the column is absent or empty."""
-        return export_count(self.get(name), name)
+        return self._read(export_count, name)
+
+    def number(self, name: str) -> Decimal | None:
+        return self._read(export_number, name)
+
+    def time(self, name: str) -> datetime | None:
+        """A time as naive UTC (Jakarta when the export gives no zone)."""
+        return self._read(export_local_time, name)
+
+    def day(self, name: str) -> date | None:
+        return self._read(export_day, name)
 
     def require(self, name: str) -> str:
         value = self.get(name)
@@ -370,7 +393,7 @@ def export_day(value: str | None, field_name: str) -> date:
 
 def followers_by_day(cells: ExportCells) -> ExportRow:
     """A row of a daily account table: the day (column ``date``) and the follower count that day (``followers``)."""
-    return ExportRow(day=export_day(cells.get("date"), "date"), counts={"followers": cells.count("followers")})
+    return ExportRow(day=cells.day("date"), counts={"followers": cells.count("followers")})
 
 
 # -- accounts ------------------------------------------------------------------------------

@@ -258,3 +258,26 @@ def test_export_coverage_counts_as_collected_and_the_report_says_where_numbers_c
                             f"AND platform IN ('all', 'tiktok') ORDER BY platform")
     assert rows == [("all", 5, 1, 1, 0.2, 8025), ("tiktok", 1, 1, 1, 1.0, 8025)]
     assert _rows(warehouse, f"SELECT data_source FROM report_daily_leaderboard WHERE agency_code = '{AGENCY}' AND indicator_date = '{DAY}'") == [("export",)]
+
+
+def test_a_quarantined_file_loads_when_imported_again_after_the_registry_is_fixed(env: dict, warehouse: Warehouse) -> None:
+    path = FIXTURES / "x/exports/unregistered_account.csv"
+    assert _import(env, warehouse, path).status == "quarantined"
+    assert _import(env, warehouse, path).status == "duplicate"  # the nightly dropbox does not retry it on its own
+    with Path(env["settings"].accounts_file).open("a", encoding="utf-8") as fh:
+        fh.write(f"x:{AGENCY}:1,{AGENCY},x,@akun_tak_terdaftar,1700000000000000002,1,2020-01-01,,export\n")
+    retried = _import(env, warehouse, path, retry_quarantined=True)  # what `pantau import` does
+    assert (retried.status, retried.accounts, retried.quarantined) == ("loaded", [f"x:{AGENCY}:1"], 0)
+    assert _rows(warehouse, "SELECT COUNT(*) FROM etl_quarantine") == [(0,)]
+    assert _rows(warehouse, "SELECT account_key, status FROM etl_export_file") == [(f"x:{AGENCY}:1", "loaded")]
+
+
+def test_a_mostly_unreadable_file_loads_nothing_and_fails(env: dict, warehouse: Warehouse) -> None:
+    lines = (FIXTURES / "x/exports/account_analytics_content.csv").read_text(encoding="utf-8").splitlines()
+    broken = env["tmp"] / "broken.csv"
+    broken.write_text("\n".join([lines[0]] + [line.replace(",321,", ",banyak,").replace(",9,", ",sedikit,") for line in lines[1:]]) + "\n",
+                      encoding="utf-8")
+    result = _import(env, warehouse, broken)
+    assert (result.status, result.failed, result.quarantined, result.loaded["fact_post_metrics_daily"]) == ("quarantined", True, 4, 0)
+    assert result.message.startswith("quality gate: source=export broken.csv suite posts: 2 of 2 rows failed (100% > 50% allowed)")
+    assert _rows(warehouse, "SELECT COUNT(*) FROM fact_post_metrics_daily") == [(0,)]

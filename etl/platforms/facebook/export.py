@@ -10,7 +10,7 @@ on the same counters; the export's reach, views and clicks are not loaded.
 from __future__ import annotations
 
 from etl.platforms.graph.export import account_daily_format
-from etl.sources.exports import POSTS, ExportCells, ExportFormat, ExportRow, export_local_time
+from etl.sources.exports import POSTS, ExportCells, ExportFormat, ExportRow
 
 #: Business Suite's post types, as it prints them, to Pantau's (everything else on a Page is a post).
 _TYPES = {"reel": "reel", "reels": "reel", "video": "video", "live": "live", "siaran langsung": "live"}
@@ -25,7 +25,7 @@ def _post(cells: ExportCells) -> ExportRow:
     return ExportRow(
         account=page_id,
         post_id=post_id,
-        published_at=export_local_time(cells.get("published"), "published"),
+        published_at=cells.time("published"),
         post_type=_TYPES.get((cells.get("post_type") or "").lower(), "post"),
         title=title,
         text=description,

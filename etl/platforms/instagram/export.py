@@ -9,7 +9,7 @@ are compared on the same counters; saves, shares, reach and views are not loaded
 from __future__ import annotations
 
 from etl.platforms.graph.export import account_daily_format
-from etl.sources.exports import POSTS, ExportCells, ExportFormat, ExportRow, export_local_time
+from etl.sources.exports import POSTS, ExportCells, ExportFormat, ExportRow
 
 #: Business Suite's post types ("IG image", Indonesian "Gambar IG") to Pantau's (the Graph API source's names).
 _TYPES = {
@@ -27,7 +27,7 @@ def _post(cells: ExportCells) -> ExportRow:
     return ExportRow(
         account=cells.get("account_id") or cells.get("username"),
         post_id=cells.require("post_id"),
-        published_at=export_local_time(cells.get("published"), "published"),
+        published_at=cells.time("published"),
         post_type=_post_type(cells.get("post_type")),
         text=cells.get("description"),
         url=cells.get("permalink"),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from etl.sources.exports import ACCOUNT_DAILY, POSTS, ExportCells, ExportFormat, ExportRow, export_local_time, followers_by_day
+from etl.sources.exports import ACCOUNT_DAILY, POSTS, ExportCells, ExportFormat, ExportRow, followers_by_day
 from etl.sources.readers import ParseIssue
 
 _LINK = re.compile(r"tiktok\.com/@(?P<user>[A-Za-z0-9_.]+)/video/(?P<id>\d+)")
@@ -26,7 +26,7 @@ def _content(cells: ExportCells) -> ExportRow:
     return ExportRow(
         account=match["user"],
         post_id=match["id"],
-        published_at=export_local_time(cells.get("posted"), "posted"),
+        published_at=cells.time("posted"),
         post_type="video",
         text=cells.get("title"),
         url=link,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from etl.sources.exports import POSTS, ExportCells, ExportFormat, ExportRow, export_local_time
+from etl.sources.exports import POSTS, ExportCells, ExportFormat, ExportRow
 from etl.sources.readers import ParseIssue
 
 _LINK = re.compile(r"(?:x|twitter)\.com/(?P<handle>[A-Za-z0-9_]+)/status/(?P<id>\d+)")
@@ -30,7 +30,7 @@ def _post(cells: ExportCells) -> ExportRow:
     return ExportRow(
         account=match["handle"],
         post_id=post_id,
-        published_at=export_local_time(cells.get("time"), "time"),
+        published_at=cells.time("time"),
         post_type=post_type,
         text=text,
         url=f"https://x.com/i/web/status/{post_id}",

@@ -18,9 +18,6 @@ from etl.sources.exports import (
     ExportCells,
     ExportFormat,
     ExportRow,
-    export_day,
-    export_local_time,
-    export_number,
 )
 
 
@@ -31,10 +28,10 @@ def _total_row(cells: ExportCells) -> bool:
 
 def _content(cells: ExportCells) -> ExportRow:
     video_id = cells.require("content")
-    export_number(cells.get("watch_hours"), "watch_hours")  # read to check it, not loaded (the API has no such counter)
+    cells.number("watch_hours")  # read to check it, not loaded (the API has no such counter)
     return ExportRow(
         post_id=video_id,
-        published_at=export_local_time(cells.get("published"), "published"),
+        published_at=cells.time("published"),
         post_type="video",
         title=cells.get("title"),
         url=f"https://www.youtube.com/watch?v={video_id}",
@@ -63,10 +60,10 @@ CONTENT_FORMAT = ExportFormat(
 
 
 def _date(cells: ExportCells) -> ExportRow:
-    export_number(cells.get("watch_hours"), "watch_hours")
+    cells.number("watch_hours")
     cells.count("views")
     cells.count("subscribers")  # net change that day: checked, not a follower count
-    return ExportRow(day=export_day(cells.get("date"), "date"), counts={})
+    return ExportRow(day=cells.day("date"), counts={})
 
 
 DATE_FORMAT = ExportFormat(
