@@ -179,8 +179,8 @@ def import_export(
         if seen:
             log.info("export already imported", **run.log_extra(source=SOURCE, file=path.name, sha256=digest[:12]))
             return ImportResult(path.name, digest, "duplicate", message=seen)
-        audit = TaskAudit("import_exports", map_index=-1, source=SOURCE, shard=f"{path.name} {digest[:12]}")
-        audit.task_id = f"import_exports.{digest[:12]}"  # one etl_run row per file of the run
+        # One etl_run row per file of the run.
+        audit = TaskAudit(f"import_exports.{digest[:12]}", source=SOURCE, shard=f"{path.name} {digest[:12]}")
         with audited(warehouse, run, audit):
             progress("landing")
             landed = _land(settings, platform, digest, path.name, data)

@@ -36,7 +36,7 @@ def _seed(*parts: object) -> int:
 
 def _counts(post_id: str, published: date, day: date) -> dict[str, int]:
     """Lifetime counters of a post on ``day``: they grow towards a ceiling and never fall."""
-    ceiling = 2_000 + _seed(post_id) % 6_000
+    ceiling = 60_000 + _seed(post_id) % 180_000  # a busy agency: it shows among the ranked ones in the demo report
     age = (day - published).days
     views = ceiling - ceiling // 2 ** (age + 1)
     return {"views": views, "likes": views // 18, "comments": views // 160, "shares": views // 140}
