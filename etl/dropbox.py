@@ -185,8 +185,9 @@ def import_export(
             progress("landing")
             landed = _land(settings, platform, digest, path.name, data)
             result = _import(data, path.name, digest, landed, run, settings, warehouse, platform, account, progress)
-            audit.counts.update(rows_extracted=result.rows, rows_quarantined=result.quarantined,
-                                rows_valid=result.rows - result.quarantined, rows_loaded=sum(result.loaded.values()))
+            facts = result.loaded.get("fact_post_metrics_daily", 0) + result.loaded.get("fact_account_daily", 0)
+            audit.counts.update(rows_extracted=result.rows, rows_quarantined=result.quarantined, rows_valid=facts,
+                                rows_loaded=sum(result.loaded.values()))
             if result.status != "loaded":
                 audit.status, audit.message = "partial", result.summary()[:2000]
         log_method = log.info if result.status == "loaded" else log.warning

@@ -281,3 +281,5 @@ def test_a_mostly_unreadable_file_loads_nothing_and_fails(env: dict, warehouse: 
     assert (result.status, result.failed, result.quarantined, result.loaded["fact_post_metrics_daily"]) == ("quarantined", True, 4, 0)
     assert result.message.startswith("quality gate: source=export broken.csv suite posts: 2 of 2 rows failed (100% > 50% allowed)")
     assert _rows(warehouse, "SELECT COUNT(*) FROM fact_post_metrics_daily") == [(0,)]
+    assert _rows(warehouse, "SELECT task_id, status, rows_extracted, rows_valid, rows_quarantined, rows_loaded FROM etl_run") == [
+        (f"import_exports.{result.file_hash[:12]}", "partial", 2, 0, 4, 0)]
