@@ -59,7 +59,7 @@ from etl.sources.exports import (
     file_hash,
     read_export,
 )
-from etl.sources.frames import Frames
+from etl.sources.frames import Frames, record_json, repair_fields
 from etl.sources.readers import ParseIssue, hashtags_of, naive_utc, unavailable_metrics
 from etl.warehouse import Warehouse
 
@@ -310,7 +310,7 @@ def _frames(rows: list[_Row], fmt: Any, registered: dict[str, RegisteredAccount]
     unmatched = []
     gaps = dict(fmt.gaps)
     for row in rows:
-        record = json.dumps({"line": row.line, **row.cells}, ensure_ascii=False, sort_keys=True)
+        record = record_json({"line": row.line, **row.cells})
         if row.account_key is None:
             # Not readable at all, or no registered account: straight to quarantine, with the reason.
             unmatched.append({"frame": "posts" if fmt.kind == POSTS else "account_snapshots", "account": None,
@@ -325,11 +325,13 @@ def _frames(rows: list[_Row], fmt: Any, registered: dict[str, RegisteredAccount]
         base = {"account_key": row.account_key, "platform": fmt.platform, "parse_issue": row.issue, "record": record}
         if fmt.kind == POSTS:
             published_on = read.published_at.replace(tzinfo=UTC).astimezone(JAKARTA).date() if read.published_at else None
+            texts = {"title": read.title, "text": read.text, "url": read.url}
+            repairs = repair_fields(texts)  # a NUL or a lone surrogate in an export cell is repaired and noted, as for API text
             frames.rows["posts"].append({
-                **base, "platform_post_id": read.post_id, "platform_account_id": account.platform_account_id,
+                **base, **texts, "platform_post_id": read.post_id, "platform_account_id": account.platform_account_id,
                 "published_at": read.published_at, "published_on": published_on, "post_type": read.post_type,
-                "title": read.title, "text": read.text, "hashtags": hashtags_of(read.title, read.text), "url": read.url,
-                "referenced_post_id": None, "reference_kind": None,
+                "hashtags": hashtags_of(texts["title"], texts["text"]), "referenced_post_id": None, "reference_kind": None,
+                "text_repairs": repairs,
             })
             frames.rows["post_metrics"].append({
                 **base, "platform_post_id": read.post_id, "snapshot_date": day, "captured_at": _captured(day),
