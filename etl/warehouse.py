@@ -41,7 +41,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 MIGRATION_LOCK = 74_617_009_001
 INDICATOR_LOCK = 74_617_009_002
 #: Staging columns a frame may leave out (NULL).
-OPTIONAL_COLUMNS = ("text_repairs",)
+OPTIONAL_COLUMNS = ("text_repairs", "collected_by")
 SUPPORTED = "postgresql+psycopg://user@host:5432/db or duckdb:///path/to/warehouse.duckdb"
 
 

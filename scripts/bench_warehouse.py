@@ -174,7 +174,7 @@ def measure(url: str, args: argparse.Namespace) -> None:
                              "category": "kabkota", "parent_agency_code": None, "region_code": None})
     accounts = pd.DataFrame({"account_key": [f"youtube:A{a:05d}:0" for a in range(args.accounts)], "agency_code": agencies["agency_code"],
                              "platform": "youtube", "handle": None, "platform_account_id": agencies["agency_code"], "layer": 0,
-                             "active_from": date(2020, 1, 1), "active_to": None, "is_sandbox": True, "collected_by": "api"})
+                             "active_from": date(2020, 1, 1), "active_to": None, "is_sandbox": True})
     with warehouse.transaction() as conn:
         warehouse.merge(conn, "agencies", agencies, "dim_agency")
         warehouse.merge(conn, "accounts", accounts, "dim_account", {"closed_on": DAY})

@@ -40,7 +40,7 @@ def build_scenario(warehouse: Warehouse, days: tuple[date, ...] | None = None) -
         [("yt:A0", "KEM-A", 0, "youtube"), ("yt:A1", "KEM-A", 1, "youtube"), ("x:A0", "KEM-A", 0, "x"), ("x:A1", "KEM-A", 1, "x"),
          ("yt:B0", "KEM-B", 0, "youtube"), ("yt:C0", "PROV-C", 0, "youtube")],
         columns=["account_key", "agency_code", "layer", "platform"],
-    ).assign(handle=None, platform_account_id=lambda d: d["account_key"], active_from=date(2020, 1, 1), active_to=None, is_sandbox=False, collected_by="api")
+    ).assign(handle=None, platform_account_id=lambda d: d["account_key"], active_from=date(2020, 1, 1), active_to=None, is_sandbox=False)
     platform_of = dict(zip(accounts["account_key"], accounts["platform"], strict=True))
     campaigns = pd.DataFrame([{"campaign_code": "CAMP", "name": "KTT ASEAN", "theme": None, "hashtags": "aseanmatters",
                                "keywords": "KTT ASEAN", "starts_on": D1, "ends_on": D3, "is_sandbox": False}])

@@ -3,7 +3,7 @@
 INSERT INTO dim_account (account_key, agency_code, platform, handle, platform_account_id, layer,
                          active_from, active_to, is_sandbox, collected_by)
 SELECT account_key, agency_code, platform, handle, platform_account_id, layer, active_from, active_to, is_sandbox,
-       collected_by
+       COALESCE(collected_by, 'api')  -- optional in a frame: an account is read from its API unless said otherwise
 FROM stg_accounts
 ON CONFLICT (account_key) DO UPDATE SET
     agency_code = excluded.agency_code,

@@ -27,7 +27,7 @@ ACCOUNTS = pd.DataFrame(
         ("instagram:PROV-B:0", "PROV-B", "instagram", "17841", 0),
     ],
     columns=["account_key", "agency_code", "platform", "platform_account_id", "layer"],
-).assign(handle=None, active_from=date(2020, 1, 1), active_to=None, is_sandbox=False, collected_by="api")
+).assign(handle=None, active_from=date(2020, 1, 1), active_to=None, is_sandbox=False)
 
 
 def account_snapshot(key: str, day: date, followers: int) -> dict:
