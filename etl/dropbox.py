@@ -336,7 +336,7 @@ def _frames(rows: list[_Row], fmt: Any, registered: dict[str, RegisteredAccount]
             frames.rows["post_metrics"].append({
                 **base, "platform_post_id": read.post_id, "snapshot_date": day, "captured_at": _captured(day),
                 **{m: read.counts.get(m) for m in ("likes", "comments", "shares", "views", "saves", "quotes")},
-                "unavailable_metrics": unavailable_metrics(gaps),
+                "unavailable_metrics": unavailable_metrics({**gaps, **read.gaps}),
             })
         else:
             snapshot = read.day or day

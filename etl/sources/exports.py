@@ -74,6 +74,8 @@ class ExportRow:
     url: str | None = None
     day: date | None = None  # account_daily rows: the day the values are for
     counts: dict[str, int | None] = field(default_factory=dict)  # likes, comments, shares, views, saves, quotes, followers
+    #: This row's counters left NULL on purpose, with the reason (``unavailable_metrics``), beside the format's gaps.
+    gaps: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

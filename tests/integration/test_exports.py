@@ -98,8 +98,11 @@ FORMATS = [
       ("1860000000000000002", 9, 1, 2, 800, 0, None, "quotes=not in the X post activity export")]),
     ("x/exports/tweet_activity_legacy.csv", None, "x_tweet_activity",
      {"dim_post": 1, "fact_post_metrics_daily": 1, "fact_account_daily": 0, "etl_account_coverage": 1},
-     "SELECT p.post_type, p.published_at, m.likes, m.shares, m.views FROM dim_post p JOIN fact_post_metrics_daily m USING (platform, platform_post_id)",
-     [("repost", datetime(2026, 11, 19, 4, 0), 7, 3, 500)]),
+     "SELECT p.post_type, p.published_at, m.likes, m.shares, m.views, m.unavailable_metrics FROM dim_post p "
+     "JOIN fact_post_metrics_daily m USING (platform, platform_post_id)",
+     # A repost earns nothing of its own, as the API source says: its counters are NULL with the reason.
+     [("repost", datetime(2026, 11, 19, 4, 0), None, None, None,
+       "; ".join(f"{m}=repost: X sends the original's counts" for m in sorted(["likes", "comments", "shares", "views", "saves", "quotes"])))]),
 ]
 
 

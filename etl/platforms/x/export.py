@@ -3,7 +3,9 @@
 The account is read from the post's link (``https://x.com/<handle>/status/<id>``).
 Counters loaded are the ones the API v2 source reads — likes, replies as
 comments, reposts as shares, impressions as views, bookmarks as saves; the
-export has no quote count, so quotes stay NULL with that reason. X's analytics
+export has no quote count, so quotes stay NULL with that reason. A repost
+(``RT @…``) gets NULL counters with the API source's reason: it earns nothing
+of its own. X's analytics
 export is not localised: English headers only.
 """
 
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from etl.platforms.x.parser import METRIC_FIELDS, REPOST_REASON
 from etl.sources.exports import POSTS, ExportCells, ExportFormat, ExportRow
 from etl.sources.readers import ParseIssue
 
@@ -27,6 +30,10 @@ def _post(cells: ExportCells) -> ExportRow:
         raise ParseIssue(f"post_id: {post_id!r} is not the id in its link {link!r}")
     text = cells.get("text")
     post_type = "reply" if (text or "").startswith("@") else "repost" if (text or "").startswith("RT @") else "post"
+    if post_type == "repost":
+        # As the API source does: a repost's counts are the original's, it earns nothing of its own.
+        return ExportRow(account=match["handle"], post_id=post_id, published_at=cells.time("time"), post_type=post_type, text=text,
+                         url=f"https://x.com/i/web/status/{post_id}", gaps=dict.fromkeys(METRIC_FIELDS, REPOST_REASON))
     return ExportRow(
         account=match["handle"],
         post_id=post_id,
