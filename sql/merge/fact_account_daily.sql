@@ -14,6 +14,8 @@ ON CONFLICT (account_key, snapshot_date) DO UPDATE SET
     export_file = NULL,
     export_hash = NULL
 WHERE fact_account_daily.source IS DISTINCT FROM 'api'
+   OR fact_account_daily.export_file IS NOT NULL
+   OR fact_account_daily.export_hash IS NOT NULL
    OR fact_account_daily.captured_at IS DISTINCT FROM excluded.captured_at
    OR fact_account_daily.followers IS DISTINCT FROM excluded.followers
    OR fact_account_daily.following IS DISTINCT FROM excluded.following

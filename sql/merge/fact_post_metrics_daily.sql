@@ -20,6 +20,8 @@ ON CONFLICT (platform, platform_post_id, snapshot_date) DO UPDATE SET
     export_file = NULL,
     export_hash = NULL
 WHERE fact_post_metrics_daily.source IS DISTINCT FROM 'api'
+   OR fact_post_metrics_daily.export_file IS NOT NULL
+   OR fact_post_metrics_daily.export_hash IS NOT NULL
    OR fact_post_metrics_daily.account_key IS DISTINCT FROM excluded.account_key
    OR fact_post_metrics_daily.captured_at IS DISTINCT FROM excluded.captured_at
    OR fact_post_metrics_daily.likes IS DISTINCT FROM excluded.likes
