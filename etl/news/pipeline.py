@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 import structlog
+from upath import UPath
 
 from etl.connections import resolve_endpoint
 from etl.http import ApiClient
@@ -46,6 +47,7 @@ from etl.quality import validate_or_hold
 from etl.registry import read_agencies, read_aliases
 from etl.runtime import JAKARTA, RunContext, TaskAudit, audited
 from etl.settings import Settings, _float, _int, _path, load_settings
+from etl.storage import locate, read_parquet, read_text, write_parquet, write_text
 from etl.warehouse import Warehouse
 
 log = structlog.get_logger(__name__)
@@ -84,10 +86,9 @@ def load_news_settings(settings: Settings | None = None) -> NewsSettings:
     )
 
 
-def _run_dir(settings: Settings, run: RunContext) -> Path:
-    path = settings.staging_dir / "news" / run.data_date.isoformat() / safe_name(run.run_id)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _run_dir(settings: Settings, run: RunContext) -> UPath:
+    # On the shared storage (etl/storage.py): the next task may run on another worker.
+    return settings.storage / "staging" / "news" / run.data_date.isoformat() / safe_name(run.run_id)
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -114,7 +115,7 @@ def extract_news(run: RunContext, settings: Settings | None = None, news: NewsSe
             results: list[dict[str, Any]] = []
             items: list[dict[str, Any]] = []
             calls = retries = 0
-            feed_path = landing_path(settings.landing_dir, "feeds", run.data_date, run.run_id, "feeds")
+            feed_path = landing_path(settings.storage / "landing", "feeds", run.data_date, run.run_id, "feeds")
             with LandingWriter(feed_path, source="feeds") as landing:
                 client = ApiClient(
                     source="feeds", timeout=settings.http_timeout, max_attempts=min(settings.http_max_attempts, 3),
@@ -134,7 +135,7 @@ def extract_news(run: RunContext, settings: Settings | None = None, news: NewsSe
                 calls, retries = client.calls, client.retries
             gdelt_file = None
             if news.gdelt_enabled:
-                gdelt_file = landing_path(settings.landing_dir, "gdelt", run.data_date, run.run_id, "gdelt")
+                gdelt_file = landing_path(settings.storage / "landing", "gdelt", run.data_date, run.run_id, "gdelt")
                 aliases = _valid_aliases(settings, run)
                 queries = gdelt_queries(aliases, group_size=news.gdelt_group_size)
                 endpoint = resolve_endpoint("gdelt_api", default_base_url=GDELT_DEFAULT_URL, base_env="PANTAU_GDELT_BASE", secret_env="PANTAU_GDELT_SECRET")
@@ -158,11 +159,11 @@ def extract_news(run: RunContext, settings: Settings | None = None, news: NewsSe
                 "published_at", "guid", "language", "published_estimated", "text_repairs",
             ])
             items_file = out_dir / "items.parquet"
-            frame.to_parquet(items_file, index=False)
+            write_parquet(frame, items_file)
             results_file = out_dir / "fetches.json"
-            results_file.write_text(
+            write_text(
+                results_file,
                 json.dumps({"fetched_at": fetched_at.isoformat(), "feeds": [asdict(f) for f in feeds], "results": results}, indent=1, default=str),
-                encoding="utf-8",
             )
             failed = [r for r in results if r["status"] == "failed"]
             audit.counts.update(rows_extracted=len(frame), api_calls=calls, api_retries=retries)
@@ -253,8 +254,8 @@ def transform_news(extracted: dict[str, Any], run: RunContext, settings: Setting
     """De-duplicate, cluster, match, score, compute feed health, validate; write the frames for the load."""
     settings = settings or load_settings()
     news = news or load_news_settings(settings)
-    items = pd.read_parquet(extracted["items"])
-    fetches = json.loads(Path(extracted["fetches"]).read_text(encoding="utf-8"))
+    items = read_parquet(locate(extracted["items"]))
+    fetches = json.loads(read_text(locate(extracted["fetches"])))
     fetched_at = datetime.fromisoformat(fetches["fetched_at"])
     out_dir = _run_dir(settings, run)
     warehouse = open_warehouse(settings)
@@ -332,7 +333,7 @@ def transform_news(extracted: dict[str, Any], run: RunContext, settings: Setting
             frames["news_feed_health"] = _feed_health(warehouse, fetches, set(existing), fetched_at, news.feed_max_failures)
             for name, df in frames.items():
                 target = out_dir / f"{name}.parquet"
-                df.to_parquet(target, index=False)
+                write_parquet(df, target)
                 written[name] = str(target)
             with warehouse.transaction() as conn:
                 rows = pd.concat(quarantine, ignore_index=True) if quarantine else _empty_quarantine(run)
@@ -409,7 +410,7 @@ def _feed_health(warehouse: Warehouse, fetches: dict[str, Any], known_ids: set[s
 def load_news(validated: dict[str, Any], run: RunContext, settings: Settings | None = None) -> dict[str, int]:
     """Merge outlets, articles, mentions and feed health in one transaction."""
     settings = settings or load_settings()
-    frames = {name: pd.read_parquet(path) for name, path in validated["frames"].items()}
+    frames = {name: read_parquet(locate(path)) for name, path in validated["frames"].items()}
     warehouse = open_warehouse(settings)
     audit = TaskAudit("load", source="news")
     try:

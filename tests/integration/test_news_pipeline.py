@@ -174,3 +174,26 @@ def test_news_indicators_for_the_day(news_env: RunContext, warehouse: Warehouse)
     day_articles = warehouse.query_df("SELECT published_at FROM fact_news_article WHERE published_on = :day", {"day": DAY})
     assert all(pd.Timestamp(t).tz_localize("UTC").tz_convert(JAKARTA).date() == DAY for t in day_articles["published_at"])
     assert DAY - timedelta(days=1) not in set(rows.get("published_on", []))
+
+
+def test_news_on_the_object_store_loads_what_the_local_disk_loads(news_env: RunContext, warehouse: Warehouse, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """news_mentions hands its tasks locations on the shared storage, so each may run on another worker."""
+    from tests.object_store import s3_server
+
+    tables = ["dim_outlet", "fact_news_article", "fact_news_mention", "etl_news_feed_health"]
+    _run(news_env)
+    local = warehouse.table_counts(tables)
+    assert (tmp_path / "landing" / "feeds").is_dir() and (tmp_path / "staging" / "news").is_dir()
+    with s3_server() as store:
+        for key, value in store.env.items():
+            monkeypatch.setenv(key, value)
+        rerun = RunContext.for_day(DAY, run_id="scheduled__news_on_s3", dag_id="news_mentions")
+        extracted = extract_news(rerun)
+        assert extracted["items"].startswith("s3://") and all(p is None or p.startswith("s3://") for p in extracted["landing"])
+        remote = load_news(transform_news(extracted, rerun), rerun)
+        keys = store.keys()
+    # The feeds answer 304 now (conditional GET): GDELT's articles come again, through the bucket, and change nothing.
+    assert remote["fact_news_article"] > 0 and warehouse.table_counts(tables) == local
+    assert any(k.endswith("fetches.json") for k in keys) and any("/landing/feeds/" in k for k in keys)
+    assert not any("scheduled__news_on_s3" in str(p) for p in tmp_path.rglob("*"))
