@@ -19,7 +19,7 @@ def help_text(capsys: pytest.CaptureFixture[str], argv: list[str]) -> str:
 def test_help_lists_every_command_on_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     text = help_text(capsys, ["--help"])
     listed = re.findall(r"^    ([a-z-]+) {2,}(\S.*)$", text, re.M)
-    assert [name for name, _ in listed] == ["run", "indicators", "report", "standings", "migrate", "sync-registry", "limits", "airflow-setup"]
+    assert [name for name, _ in listed] == ["run", "indicators", "report", "standings", "migrate", "sync-registry", "limits", "airflow-setup", "import"]
     assert dict(listed)["standings"] == "a campaign's standings over its whole period, per category"
     assert "``" not in text and "usage: pantau [-h] [--verbose] COMMAND ..." in text
 
