@@ -80,15 +80,7 @@ def _run_id(command: str) -> str:
 
 def configured_platforms() -> list[str]:
     """Platforms whose secret is set (Airflow connection or environment): what a bare ``pantau run`` collects."""
-    from etl.connections import resolve_endpoint  # noqa: PLC0415
-
-    found = []
-    for platform in PLATFORMS.values():
-        endpoint = resolve_endpoint(
-            platform.conn_id, default_base_url=platform.default_base_url, base_env=platform.base_env, secret_env=platform.secret_env
-        )
-        if endpoint.secret:
-            found.append(platform.name)
+    found = [platform.name for platform in PLATFORMS.values() if platform.endpoint().secret]
     # With nothing configured, YouTube's run fails with the message that names the missing key.
     return found or ["youtube"]
 

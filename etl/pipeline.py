@@ -21,7 +21,7 @@ import structlog
 from upath import UPath
 
 from etl.budget import SharedBudget, credential_fingerprint
-from etl.connections import Endpoint, resolve_endpoint, warehouse_url
+from etl.connections import Endpoint, warehouse_url
 from etl.http import ApiClient, CredentialsRejected
 from etl.landing import LandingWriter, landing_path, safe_name
 from etl.platforms import Platform, get_platform, parse_landing
@@ -166,9 +166,7 @@ def read_known_posts(warehouse: Warehouse, platform: str, run: RunContext, repul
 
 def platform_endpoint(platform: Platform, accounts: list[AccountRef]) -> Endpoint:
     """Base URL and secret of the platform's connection; a clear error when the secret is missing."""
-    endpoint = resolve_endpoint(
-        platform.conn_id, default_base_url=platform.default_base_url, base_env=platform.base_env, secret_env=platform.secret_env
-    )
+    endpoint = platform.endpoint()
     # A platform with no registered accounts makes no call, so it needs no credentials either.
     if not endpoint.secret and accounts and not platform.secret_checked_by_source:
         raise ValueError(

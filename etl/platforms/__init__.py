@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # the DAG files read the registry at parse time: keep its import light
     from upath import UPath
 
+    from etl.connections import Endpoint
     from etl.sources.frames import Frames
 
 
@@ -76,6 +77,12 @@ class Platform:
     def secret_checked_by_source(self) -> bool:
         """The source checks for the secret itself, per account (TikTok: Display API accounts bring their own tokens)."""
         return getattr(self.source_module(), "SECRET_CHECKED_BY_SOURCE", False)
+
+    def endpoint(self) -> Endpoint:
+        """Base URL and secret of the platform's connection (Airflow connection, else the environment)."""
+        from etl.connections import resolve_endpoint  # noqa: PLC0415
+
+        return resolve_endpoint(self.conn_id, default_base_url=self.default_base_url, base_env=self.base_env, secret_env=self.secret_env)
 
     def make_source(self, *args: Any) -> Any:
         return resolve(self.source)(*args)
