@@ -54,8 +54,39 @@ def prepare_airflow_db() -> None:
 
     from etl.deployment import create_pools  # noqa: PLC0415
 
+    write_sqlite_metadata_lazily()
     upgradedb()
     create_pools()
+
+
+def _sqlite_write_ahead(dbapi_connection: Any, _record: Any) -> None:
+    import sqlite3  # noqa: PLC0415
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def write_sqlite_metadata_lazily() -> None:
+    """Commit the local SQLite metadata database without waiting for the disk (write-ahead log, no fsync per commit).
+
+    ``dag.test`` commits each task's state changes one by one; with SQLite's defaults every commit waits for an
+    fsync, and on this machine's disk that was two thirds of Airflow's time per task (21 mapped no-op tasks: 4.4 s
+    wall for 1.4 s of CPU). The database is the harness's scratch record of local runs: losing its last commits to
+    a power cut costs nothing, and an application crash loses none (WAL with synchronous=NORMAL). A team
+    deployment's PostgreSQL metadata database is not touched (the listener only acts on sqlite3 connections).
+    """
+    from sqlalchemy import event  # noqa: PLC0415
+    from sqlalchemy.engine import Engine  # noqa: PLC0415
+
+    if not event.contains(Engine, "connect", _sqlite_write_ahead):
+        event.listen(Engine, "connect", _sqlite_write_ahead)
+    from airflow import settings  # noqa: PLC0415
+
+    if settings.engine is not None:
+        settings.engine.dispose()  # connections opened before the listener get it when they are opened again
 
 
 @dataclass

@@ -33,3 +33,14 @@ def test_a_demo_run_is_recorded_as_scheduled_with_its_real_duration(tmp_path: Pa
     assert run_type == "scheduled"
     assert before <= start <= end <= after and end - start < timedelta(minutes=10)
     assert logical == datetime(DAYS[0].year, DAYS[0].month, DAYS[0].day, 17, 30, tzinfo=UTC)  # 00:30 WIB the morning after
+
+
+def test_the_local_metadata_database_commits_without_an_fsync_each_time() -> None:
+    """dag.test commits every task state change; on SQLite's defaults each waits for the disk (see harness)."""
+    from airflow import settings
+
+    prepare_airflow_db()
+    with settings.engine.connect() as conn:
+        journal = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+        synchronous = conn.exec_driver_sql("PRAGMA synchronous").scalar()
+    assert (journal, synchronous) == ("wal", 1)  # 1 = NORMAL: the WAL is synced at checkpoints, not at each commit
