@@ -53,7 +53,12 @@ def open_warehouse(settings: Settings | None = None) -> Warehouse:
     """The configured warehouse (Airflow connection ``warehouse``, WAREHOUSE_URL, or the DuckDB file), migrated."""
     settings = settings or load_settings()
     warehouse = Warehouse(warehouse_url(settings.warehouse_url or settings.default_warehouse_url))
-    warehouse.migrate()
+    warehouse.hold_open()
+    try:
+        warehouse.migrate()
+    except BaseException:
+        warehouse.dispose()
+        raise
     return warehouse
 
 

@@ -27,6 +27,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import msgspec
+
 from etl.platforms import PLATFORMS
 from etl.platforms.youtube.emulator import BASE_PATH, YouTubeApi, _decode_token, key_expired_body, status_error_body
 
@@ -630,8 +632,11 @@ class SandboxServer:
 
 
 def _dumps(obj: Any) -> bytes:
-    # Google pretty-prints with two spaces and sends UTF-8 as is.
-    return json.dumps(obj, indent=2, ensure_ascii=False).encode("utf-8")
+    # Google pretty-prints with two spaces and sends UTF-8 as is. The standard library pretty-prints in pure Python
+    # (its C encoder only writes compact JSON): that was a sixth of the sandbox's CPU in a demo night, on the same
+    # two cores as the pipeline it answers. msgspec (pinned, an Airflow dependency) writes the same bytes ~20x
+    # faster; only a float's exponent may read 1e16 where json writes 1e+16, the same number.
+    return msgspec.json.format(msgspec.json.encode(obj), indent=2)
 
 
 def _read_json(handler: _Handler) -> dict[str, Any]:

@@ -208,3 +208,24 @@ def test_every_column_a_guarded_merge_sets_is_in_its_guard() -> None:
         assert columns, table
         missing = [c for c in columns if f"{table}.{c} " not in guard]
         assert missing == [], f"{table}: {missing}"
+
+
+def test_a_task_keeps_duckdb_open_and_checkpoints_it_once_at_the_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A task's transactions share one loaded database: the write-ahead log is folded into the file on dispose,
+    not after every transaction (opening and checkpointing DuckDB per transaction cost a tenth of a demo night)."""
+    from etl.pipeline import open_warehouse
+
+    path = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("WAREHOUSE_URL", f"duckdb:///{path}")
+    open_warehouse().dispose()  # migrated and checkpointed
+    wal = path.with_name("warehouse.duckdb.wal")
+    warehouse = open_warehouse()
+    with warehouse.transaction() as conn:
+        conn.execute(sa.text("INSERT INTO dim_agency (agency_code, name, category) VALUES ('KEM-X', 'Kementerian X', 'kementerian')"))
+    assert wal.exists()  # committed to the log; the database stays loaded for the task's next transaction
+    assert warehouse.query("SELECT COUNT(*) FROM dim_agency") == [(1,)]
+    warehouse.dispose()
+    assert not wal.exists()
+    reopened = Warehouse(f"duckdb:///{path}")
+    assert reopened.query("SELECT name FROM dim_agency") == [("Kementerian X",)]
+    reopened.dispose()

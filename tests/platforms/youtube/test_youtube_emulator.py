@@ -420,3 +420,11 @@ def test_cli_serves_and_stops_on_sigterm(accounts_csv: Path, tmp_path: Path) -> 
         _, err = proc.communicate(timeout=10)
     assert proc.returncode == 0
     assert KEY.encode() not in err
+
+
+def test_answers_are_pretty_printed_utf8_as_google_sends_them(server: SandboxServer) -> None:
+    """Google's JSON: two-space indents, non-ASCII sent as UTF-8 (not \\u escapes); the parser must read it as it is."""
+    ids = [i["contentDetails"]["videoId"] for i in all_uploads(server, CHANNELS[0])][:5]
+    raw = get(server, "videos", part="snippet,statistics,contentDetails", id=",".join(ids)).content
+    assert raw == json.dumps(json.loads(raw), indent=2, ensure_ascii=False).encode("utf-8")
+    assert raw.startswith(b'{\n  "kind": "youtube#videoListResponse",\n')
