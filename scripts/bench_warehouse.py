@@ -56,7 +56,7 @@ def shard_frames(first_account: int, accounts: int, per_account: int, day: date)
         "published_at": published,
         "published_on": published.date,
         "post_type": "video", "title": "t", "text": None, "hashtags": None, "url": None,
-        "referenced_post_id": None, "reference_kind": None,
+        "referenced_post_id": None, "reference_kind": None, "text_repairs": None,
     })
     n = len(ids)
     metrics = pd.DataFrame({
@@ -117,7 +117,7 @@ def measure_limit(warehouse: Warehouse, args: argparse.Namespace, day: date) -> 
             for frame, table in TARGETS.items():
                 df = frames[frame][columns[frame]]
                 if frame == "posts":  # the columns dim_post's merge fills, so the rows fit the table as loaded
-                    df = df.assign(is_deleted=False, deleted_seen_on=None, first_seen_on=day, last_seen_on=day)
+                    df = df.assign(is_deleted=False, deleted_seen_on=None, first_seen_on=day)
                 rows += len(df)
                 if warehouse.dialect == "postgresql":
                     started = time.perf_counter()
