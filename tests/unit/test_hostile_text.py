@@ -87,3 +87,23 @@ def test_staging_refuses_unrepaired_text_naming_the_row() -> None:
     df.loc[1, "text"] = "bad\ud83d"
     with pytest.raises(DataError, match=r"row 1 .* field text: holds a lone UTF-16 surrogate"):
         refuse_unstorable_text("posts", df)
+
+
+@pytest.mark.parametrize("texts", [
+    ["Jakarta 東京 ✓", None, "bad\ud83d"],  # non-ASCII text (the one-scan check's slow branch) before the surrogate
+    [3, "ok", "bad\x00"],                    # a non-text value among the texts: checked row by row
+    ["ok", float("nan"), "bad\x00"],         # a missing value (NaN) does not hide a later one
+])
+def test_staging_finds_unrepaired_text_among_any_values(texts: list) -> None:
+    df = pd.DataFrame({"platform": ["x"] * 3, "platform_post_id": ["1", "2", "3"], "text": texts}, dtype=object)
+    with pytest.raises(DataError, match=r"^frame posts: row 2 \(platform='x', platform_post_id='3'\) field text: holds a"):
+        refuse_unstorable_text("posts", df)
+    df.loc[2, "text"] = "good"
+    refuse_unstorable_text("posts", df)  # nothing to refuse
+
+
+def test_staging_finds_a_nul_in_arrow_backed_text() -> None:
+    df = pd.DataFrame({"platform": ["x"] * 3, "platform_post_id": ["1", "2", "3"],
+                       "text": pd.array(["ok", None, "bad\x00"], dtype="str")})
+    with pytest.raises(DataError, match=r"^frame posts: row 2 \(platform='x', platform_post_id='3'\) field text: holds a NUL byte"):
+        refuse_unstorable_text("posts", df)
