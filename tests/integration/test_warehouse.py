@@ -56,11 +56,8 @@ def test_merge_is_idempotent_and_updates_in_place(warehouse: Warehouse) -> None:
     with warehouse.transaction() as conn:
         warehouse.merge(conn, "posts", posts_frame({"p1": "one, edited"}), "dim_post", {"snapshot_date": date(2026, 11, 3)})
         warehouse.merge(conn, "post_metrics", metrics_frame({"p1": 9}), "fact_post_metrics_daily")
-    rows = warehouse.query("SELECT platform_post_id, title, first_seen_on, last_seen_on FROM dim_post ORDER BY 1")
-    assert [tuple(r) for r in rows] == [
-        ("p1", "one, edited", DAY, date(2026, 11, 3)),
-        ("p2", "two", DAY, DAY),
-    ]
+    rows = warehouse.query("SELECT platform_post_id, title, first_seen_on FROM dim_post ORDER BY 1")
+    assert [tuple(r) for r in rows] == [("p1", "one, edited", DAY), ("p2", "two", DAY)]
     likes = warehouse.query("SELECT platform_post_id, likes FROM fact_post_metrics_daily ORDER BY 1")
     assert [tuple(r) for r in likes] == [("p1", 9), ("p2", None)]  # hidden stays NULL, not 0
 
@@ -102,6 +99,58 @@ def test_deletion_is_a_flag_and_survives_rerunning_an_earlier_day(warehouse: War
         warehouse.merge(conn, "posts", posts_frame({"p1": "one"}), "dim_post", {"snapshot_date": DAY})
     row = warehouse.query("SELECT is_deleted, deleted_seen_on FROM dim_post")[0]
     assert tuple(row) == (True, date(2026, 11, 3))
+
+
+def load_day(warehouse: Warehouse, day: date, likes: dict[str, int | None]) -> None:
+    """One night as a shard loads it: the posts seen that day and their snapshots of the day."""
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", posts_frame({pid: "t" for pid in likes}), "dim_post", {"snapshot_date": day})
+        warehouse.merge(conn, "post_metrics", metrics_frame(likes, day), "fact_post_metrics_daily")
+
+
+def seen(warehouse: Warehouse) -> list[tuple[str, date, date]]:
+    return [tuple(r) for r in warehouse.query(
+        "SELECT platform_post_id, p.first_seen_on, s.last_seen_on FROM dim_post p "
+        "JOIN post_last_seen s USING (platform, platform_post_id) ORDER BY 1")]
+
+
+def test_first_and_last_seen_widen_whatever_order_days_are_loaded_in(warehouse: Warehouse) -> None:
+    nov = {d: date(2026, 11, d) for d in (2, 3, 5)}
+    load_day(warehouse, nov[3], {"p1": 3, "p2": 3})
+    load_day(warehouse, nov[5], {"p1": 5})
+    load_day(warehouse, nov[2], {"p1": 2, "p3": 2})  # a backfill of an earlier day, after the later ones
+    assert seen(warehouse) == [("p1", nov[2], nov[5]), ("p2", nov[3], nov[3]), ("p3", nov[2], nov[2])]
+    load_day(warehouse, nov[3], {"p1": 3, "p2": 3})  # a rerun of a middle day moves neither end
+    assert seen(warehouse) == [("p1", nov[2], nov[5]), ("p2", nov[3], nov[3]), ("p3", nov[2], nov[2])]
+    with warehouse.transaction() as conn:  # a post named without a snapshot (a hand-built frame) was seen on its first day
+        warehouse.merge(conn, "posts", posts_frame({"p4": "t"}), "dim_post", {"snapshot_date": nov[5]})
+    assert seen(warehouse)[-1] == ("p4", nov[5], nov[5])
+
+
+def test_a_deletion_is_flagged_only_when_the_post_was_not_seen_that_day_or_later(warehouse: Warehouse) -> None:
+    def deletion(pid: str, day: date) -> None:
+        frame = pd.DataFrame([{"platform": "youtube", "platform_post_id": pid, "snapshot_date": day}])
+        with warehouse.transaction() as conn:
+            warehouse.merge(conn, "post_deletions", frame, "post_deletions")
+
+    def flagged() -> list[tuple[str, bool, date | None]]:
+        return [tuple(r) for r in warehouse.query("SELECT platform_post_id, is_deleted, deleted_seen_on FROM dim_post ORDER BY 1")]
+
+    load_day(warehouse, date(2026, 11, 2), {"p1": 1, "p2": 1})
+    load_day(warehouse, date(2026, 11, 5), {"p1": 5})  # p1 seen again on the 5th, loaded before the 3rd
+    deletion("p1", date(2026, 11, 3))  # the 3rd's night says p1 was gone: the 5th saw it, so it is not deleted
+    deletion("p2", date(2026, 11, 2))  # asked and missing on a day it was seen: not deleted either
+    assert flagged() == [("p1", False, None), ("p2", False, None)]
+    deletion("p2", date(2026, 11, 4))
+    deletion("p2", date(2026, 11, 3))  # an earlier night loaded later moves the day the deletion was noticed back
+    deletion("p1", date(2026, 11, 6))
+    assert flagged() == [("p1", True, date(2026, 11, 6)), ("p2", True, date(2026, 11, 3))]
+    load_day(warehouse, date(2026, 11, 5), {"p1": 5})  # rerun of a day before the deletion: the deletion stays
+    load_day(warehouse, date(2026, 11, 2), {"p2": 1})
+    assert flagged() == [("p1", True, date(2026, 11, 6)), ("p2", True, date(2026, 11, 3))]
+    load_day(warehouse, date(2026, 11, 7), {"p1": 7})  # served again after the deletion: live
+    assert flagged() == [("p1", False, None), ("p2", True, date(2026, 11, 3))]
+    assert seen(warehouse) == [("p1", date(2026, 11, 2), date(2026, 11, 7)), ("p2", date(2026, 11, 2), date(2026, 11, 2))]
 
 
 def test_failed_load_rolls_back_whole(warehouse: Warehouse) -> None:
@@ -191,6 +240,30 @@ def test_a_rerun_rewrites_no_unchanged_row(pg_url: str) -> None:
         assert after[0] == first[0]
         assert after[1][1] == first[1][1] and after[1][2] != first[1][2]
         assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, likes FROM fact_post_metrics_daily ORDER BY 1")] == [("p1", 5), ("p2", 7)]
+    finally:
+        warehouse.dispose()
+
+
+@pytest.mark.postgres
+def test_a_normal_night_rewrites_no_known_post(pg_url: str) -> None:
+    # Every post is seen again every night of its re-pull window; nothing in its dim_post row changes, so the row
+    # keeps the version the first night wrote (xmin) while the night's snapshots are added.
+    warehouse = Warehouse(pg_url)
+    warehouse.migrate()
+    try:
+        load_day(warehouse, date(2026, 11, 2), {"p1": 1, "p2": 1})
+        first = warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post ORDER BY 1")
+        load_day(warehouse, date(2026, 11, 3), {"p1": 2, "p2": 2})
+        assert warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post ORDER BY 1") == first
+        assert seen(warehouse) == [("p1", date(2026, 11, 2), date(2026, 11, 3)), ("p2", date(2026, 11, 2), date(2026, 11, 3))]
+        deletions = pd.DataFrame([{"platform": "youtube", "platform_post_id": "p2", "snapshot_date": date(2026, 11, 4)}])
+        with warehouse.transaction() as conn:
+            warehouse.merge(conn, "post_deletions", deletions, "post_deletions")
+        flagged = warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post WHERE is_deleted")
+        assert [r[0] for r in flagged] == ["p2"]
+        with warehouse.transaction() as conn:
+            warehouse.merge(conn, "post_deletions", deletions, "post_deletions")
+        assert warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post WHERE is_deleted") == flagged  # the rerun wrote nothing
     finally:
         warehouse.dispose()
 
