@@ -481,7 +481,8 @@ STATISTICS_AFTER = {"post_daily_increase": ["fact_post_daily_increase"]}
 LATER_DAYS_RECOMPUTED = 35
 
 
-def _indicator_params(day: date, settings: Settings) -> dict[str, Any]:
+def indicator_params(day: date, settings: Settings) -> dict[str, Any]:
+    """The parameters of the indicator models (sql/indicators) for computing ``day``."""
     return {
         "day": day,
         "previous_day": day - timedelta(days=1),
@@ -517,7 +518,7 @@ def compute_indicators(run: RunContext, settings: Settings | None = None) -> int
             )]
             for when in [day, *later]:
                 for model in INDICATOR_MODELS:
-                    warehouse.run_file(conn, f"indicators/{model}", _indicator_params(when, settings))
+                    warehouse.run_file(conn, f"indicators/{model}", indicator_params(when, settings))
                     warehouse.refresh_statistics(conn, STATISTICS_AFTER.get(model, []))
             rows = warehouse.scalar(conn, "SELECT COUNT(*) FROM agency_daily_indicators WHERE indicator_date = :day", {"day": day})
             audit.counts["rows_loaded"] = rows
