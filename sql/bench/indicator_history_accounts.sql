@@ -1,6 +1,6 @@
--- Registry of the indicator benchmark (scripts/bench_indicators.py): :accounts accounts in agencies of 16 (five
+-- Registry of the indicator benchmark (scripts/bench_indicators.py): CAST(:accounts AS BIGINT) accounts in agencies of 16 (five
 -- official accounts, one a platform, and eleven layer 1-3 accounts), one campaign a month with a hashtag and a keyword.
--- bench_account numbers the accounts so the history's posts find theirs by arithmetic (post k belongs to k % :accounts).
+-- bench_account numbers the accounts so the history's posts find theirs by arithmetic (post k belongs to k % CAST(:accounts AS BIGINT)).
 CREATE TABLE bench_account (
     account_no   INTEGER PRIMARY KEY,
     account_key  VARCHAR NOT NULL,
@@ -38,7 +38,7 @@ FROM bench_account;
 INSERT INTO campaign (campaign_code, name, theme, hashtags, keywords, starts_on, ends_on, is_sandbox)
 SELECT 'kampanye' || CAST(c AS VARCHAR), 'Kampanye ' || CAST(c AS VARCHAR), NULL, 'kampanye' || CAST(c AS VARCHAR),
        'program ' || CAST(c AS VARCHAR), CAST(:first_day AS DATE) + CAST(30 * c AS INTEGER), CAST(:first_day AS DATE) + CAST(30 * c + 19 AS INTEGER), TRUE
-FROM generate_series(0, CAST(FLOOR((:days - 1) / 30.0) AS INTEGER)) AS n(c);
+FROM generate_series(0, CAST(FLOOR((CAST(:days AS BIGINT) - 1) / 30.0) AS INTEGER)) AS n(c);
 
 INSERT INTO campaign_term (campaign_code, term_kind, term)
 SELECT campaign_code, 'hashtag', hashtags FROM campaign
