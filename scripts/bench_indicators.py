@@ -12,7 +12,9 @@ backend that ran it) against the target (10 s on DuckDB, 20 s on PostgreSQL).
     .venv/bin/python scripts/bench_indicators.py --history-days 365 [--accounts 10000 --snapshots 1000000]
     .venv/bin/python scripts/bench_indicators.py --history-days 365 --url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
-``--stale-statistics`` leaves the tables as a first night finds them on PostgreSQL (never analyzed before the load);
+``--keep NAME`` keeps the filled warehouse (DuckDB: the file NAME; PostgreSQL: the database NAME) and fills it only
+when it does not exist yet; the day's computation is then rolled back, so that runs of other versions of the models
+(e.g. before and after a change, each from its own checkout) time the same rows. ``--stale-statistics`` leaves the tables as a first night finds them on PostgreSQL (never analyzed before the load);
 ``--explain DIR`` also writes each model's EXPLAIN ANALYZE (PostgreSQL) to DIR (timed models are not explained).
 """
 
@@ -110,17 +112,15 @@ OUTPUTS = {"fact_post_daily_increase": "snapshot_date", "agency_daily_indicators
            "agency_campaign_standings": "as_of_date"}
 
 
-def day_digest(warehouse: Warehouse) -> str:
+def day_digest(conn: Connection) -> str:
     """A digest of the timed day's model output (same engine, same size: equal digests, equal results)."""
     digest = hashlib.sha256()
-    with warehouse.engine.connect() as conn:
-        for table, column in OUTPUTS.items():
-            columns = [c[0] for c in conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).cursor.description]
-            result = conn.execution_options(stream_results=True).execute(
-                sa.text(f"SELECT * FROM {table} WHERE {column} = :day ORDER BY {', '.join(columns)}"), {"day": DAY})
-            digest.update(table.encode())
-            for row in result:
-                digest.update(repr(tuple(row)).encode())
+    for table, column in OUTPUTS.items():
+        columns = [c[0] for c in conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).cursor.description]
+        result = conn.execute(sa.text(f"SELECT * FROM {table} WHERE {column} = :day ORDER BY {', '.join(columns)}"), {"day": DAY})
+        digest.update(table.encode())
+        for row in result:
+            digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()[:16]
 
 
@@ -137,7 +137,7 @@ def explain(warehouse: Warehouse, conn: Connection, model: str, params: dict[str
 def compute_day(warehouse: Warehouse, args: argparse.Namespace) -> None:
     params = indicator_params(DAY, load_settings())
     timings: dict[str, tuple[float, float, float]] = {}
-    with warehouse.transaction() as conn:
+    with warehouse.engine.connect() as conn, conn.begin() as transaction:
         clock = Clock(conn, warehouse.dialect)
         with clock.measure(timings, "statistics (before)"):
             warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
@@ -151,6 +151,9 @@ def compute_day(warehouse: Warehouse, args: argparse.Namespace) -> None:
             out.mkdir(parents=True, exist_ok=True)
             for model in INDICATOR_MODELS:
                 explain(warehouse, conn, model, params, out)
+        digest = day_digest(conn)
+        if args.keep:
+            transaction.rollback()
     total = sum(t[0] for t in timings.values())
     target = TARGET_SECONDS[warehouse.dialect]
     print(f"  indicators for {DAY} ({rows:,} agency_daily_indicators rows), load average {load_average()}:")
@@ -159,7 +162,7 @@ def compute_day(warehouse: Warehouse, args: argparse.Namespace) -> None:
         print(f"    {name:<28} {wall:8.2f} {cpu:7.2f} {backend:13.2f}")
     print(f"    {'total':<28} {total:8.2f} {sum(t[1] for t in timings.values()):7.2f} "
           f"{sum(t[2] for t in timings.values()):13.2f}   = {total / target:.2f}x the {target:.0f} s target")
-    print(f"  the day's results: digest {day_digest(warehouse)}", flush=True)
+    print(f"  the day's results: digest {digest}", flush=True)
 
 
 def main() -> None:
@@ -169,29 +172,40 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=10_000)
     parser.add_argument("--articles", type=int, help="news articles a day (default: 50,000 per 10,000 accounts)")
     parser.add_argument("--url", help="warehouse URL (default: a temporary DuckDB file); PostgreSQL: a database of its own is made next to it")
+    parser.add_argument("--keep", help="keep (and reuse) the filled warehouse: a DuckDB file or a PostgreSQL database name")
     parser.add_argument("--stale-statistics", action="store_true", help="PostgreSQL: never analyze the history")
     parser.add_argument("--explain", help="PostgreSQL: write each model's EXPLAIN ANALYZE to this directory")
     args = parser.parse_args()
     args.history_days = max(args.history_days, 2)
     if args.articles is None:
         args.articles = args.accounts * 5
-    url = args.url or f"duckdb:///{Path(tempfile.mkdtemp()) / 'bench_indicators.duckdb'}"
-    database = f"pantau_bench_indicators_{os.getpid()}"
-    if url.startswith("postgresql"):
-        url = fresh_postgres_database(url, database)
+    if args.url and args.url.startswith("postgresql"):  # a database of its own next to the given one
+        database = args.keep or f"pantau_bench_indicators_{os.getpid()}"
+        admin = Warehouse(args.url)
+        exists = bool(admin.query("SELECT 1 FROM pg_database WHERE datname = :d", {"d": database}))
+        admin.dispose()
+        url = (sa.make_url(args.url).set(database=database).render_as_string(hide_password=False) if exists
+               else fresh_postgres_database(args.url, database))
+    else:
+        path = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "bench_indicators.duckdb"
+        exists, url = path.exists(), f"duckdb:///{path.resolve()}"
     warehouse = Warehouse(url)
     try:
         warehouse.migrate()
         print(f"{warehouse.dialect}: {args.accounts:,} accounts, {args.snapshots:,} snapshots a night, "
               f"{args.articles:,} articles a day, {args.history_days} nights; load average {load_average()}", flush=True)
-        fill_history(warehouse, args)
+        if exists:
+            print(f"  reusing the history of {args.keep} (the same options filled it)")
+        else:
+            fill_history(warehouse, args)
         compute_day(warehouse, args)
     finally:
         warehouse.dispose()
-        if url.startswith("postgresql"):
-            drop_postgres_database(args.url, database)
-        else:
-            Path(url.removeprefix("duckdb:///")).unlink(missing_ok=True)
+        if not args.keep:
+            if url.startswith("postgresql"):
+                drop_postgres_database(args.url, database)
+            else:
+                Path(url.removeprefix("duckdb:///")).unlink(missing_ok=True)
 
 
 if __name__ == "__main__":
