@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from etl.bench import drop_postgres_database, fresh_postgres_database
-from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, STATISTICS_BEFORE, indicator_params
+from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, indicator_params, prepare_indicator_session
 from etl.settings import load_settings
 from etl.warehouse import Warehouse, split_statements, sql_file
 
@@ -140,7 +140,7 @@ def compute_day(warehouse: Warehouse, args: argparse.Namespace) -> None:
     with warehouse.engine.connect() as conn, conn.begin() as transaction:
         clock = Clock(conn, warehouse.dialect)
         with clock.measure(timings, "statistics (before)"):
-            warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
+            prepare_indicator_session(warehouse, conn)
         for model in INDICATOR_MODELS:
             with clock.measure(timings, model):
                 warehouse.run_file(conn, f"indicators/{model}", params)

@@ -32,7 +32,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from etl.bench import drop_postgres_database, fresh_postgres_database
-from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, STATISTICS_BEFORE, indicator_params, merge_shard
+from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, indicator_params, merge_shard, prepare_indicator_session
 from etl.settings import load_settings
 from etl.warehouse import Warehouse, _csv_bytes
 
@@ -203,7 +203,7 @@ def indicators(warehouse: Warehouse) -> None:
     started = time.perf_counter()
     timings = io.StringIO()
     with warehouse.transaction() as conn:
-        warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
+        prepare_indicator_session(warehouse, conn)
         for model in INDICATOR_MODELS:
             t0 = time.perf_counter()
             warehouse.run_file(conn, f"indicators/{model}", params)
