@@ -472,8 +472,19 @@ INDICATOR_MODELS = [
 
 
 #: Tables whose planner statistics are refreshed (PostgreSQL) before the models, and after the model that fills them.
-STATISTICS_BEFORE = ["dim_post", "fact_post_metrics_daily", "fact_account_daily", "etl_account_coverage"]
-STATISTICS_AFTER = {"post_daily_increase": ["fact_post_daily_increase"]}
+#: A day's agency_daily_indicators rows planned as one row (stale statistics: on the first night the table was
+#: empty when last analyzed) made each later UPDATE .. FROM a nested loop that re-aggregated its subquery once per
+#: agency row: a minute for 3,750 rows (issue 11); the models' own tables are analyzed before the next model reads them.
+#: Before: what the night loaded, and the registry and news tables the models join (never analyzed on a first night,
+#: dim_account was planned as 4 rows instead of 2,000: amplification nested-looped for over 13 minutes).
+STATISTICS_BEFORE = ["dim_post", "fact_post_metrics_daily", "fact_account_daily", "etl_account_coverage",
+                     "dim_agency", "dim_account", "campaign", "campaign_term", "fact_news_article", "fact_news_mention"]
+STATISTICS_AFTER = {
+    "post_daily_increase": ["fact_post_daily_increase"],
+    "agency_daily_indicators": ["agency_daily_indicators"],
+    "campaign_post": ["campaign_post"],
+    "agency_campaign_daily": ["agency_campaign_daily"],
+}
 
 
 #: How far after a recomputed day later days' indicators are recomputed too (they read earlier days: the previous
@@ -481,7 +492,8 @@ STATISTICS_AFTER = {"post_daily_increase": ["fact_post_daily_increase"]}
 LATER_DAYS_RECOMPUTED = 35
 
 
-def _indicator_params(day: date, settings: Settings) -> dict[str, Any]:
+def indicator_params(day: date, settings: Settings) -> dict[str, Any]:
+    """The parameters of the indicator models (sql/indicators) for computing ``day``."""
     return {
         "day": day,
         "previous_day": day - timedelta(days=1),
@@ -489,6 +501,16 @@ def _indicator_params(day: date, settings: Settings) -> dict[str, Any]:
         "standings_since": day - timedelta(days=7),
         "lookback_start": day - timedelta(days=settings.repull_days + 30),
     }
+
+
+def prepare_indicator_session(warehouse: Warehouse, conn: sa.engine.Connection) -> None:
+    """Before the models, in their transaction: fresh planner statistics and no JIT (PostgreSQL)."""
+    if warehouse.dialect == "postgresql":
+        # JIT compiled each model's plan for up to 1.4 s of CPU at a year of history, more than it saved on
+        # statements that read a day.
+        conn.execute(sa.text("SET LOCAL jit = off"))
+    # Without fresh statistics PostgreSQL plans the night's joins as if the new rows did not exist.
+    warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
 
 
 def compute_indicators(run: RunContext, settings: Settings | None = None) -> int:
@@ -508,8 +530,7 @@ def compute_indicators(run: RunContext, settings: Settings | None = None) -> int
             if warehouse.dialect == "postgresql":
                 conn.execute(sa.text("SET LOCAL lock_timeout = 0"))  # waiting for the other computation is expected
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": INDICATOR_LOCK})
-            # Without fresh statistics PostgreSQL plans the night's joins as if the new rows did not exist.
-            warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
+            prepare_indicator_session(warehouse, conn)
             later = [r[0] for r in conn.execute(
                 sa.text("SELECT DISTINCT indicator_date FROM agency_daily_indicators "
                         "WHERE indicator_date > :day AND indicator_date <= :until ORDER BY indicator_date"),
@@ -517,7 +538,7 @@ def compute_indicators(run: RunContext, settings: Settings | None = None) -> int
             )]
             for when in [day, *later]:
                 for model in INDICATOR_MODELS:
-                    warehouse.run_file(conn, f"indicators/{model}", _indicator_params(when, settings))
+                    warehouse.run_file(conn, f"indicators/{model}", indicator_params(when, settings))
                     warehouse.refresh_statistics(conn, STATISTICS_AFTER.get(model, []))
             rows = warehouse.scalar(conn, "SELECT COUNT(*) FROM agency_daily_indicators WHERE indicator_date = :day", {"day": day})
             audit.counts["rows_loaded"] = rows

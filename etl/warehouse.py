@@ -37,6 +37,8 @@ MIGRATIONS_DIR = SQL_DIR / "migrations"
 BULK_CHUNK_ROWS = 50_000
 DUCKDB_STORAGE_VERSION = "v1.5.0"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+#: A migration whose first line is ``-- only: <dialect>`` runs on that engine only; the others record it as applied.
+_MIGRATION_DIALECT = re.compile(r"^--\s*only:\s*(\w+)\s*$")
 #: pg_advisory_lock keys: one process migrates at a time; one indicator computation at a time.
 MIGRATION_LOCK = 74_617_009_001
 INDICATOR_LOCK = 74_617_009_002
@@ -179,8 +181,10 @@ class Warehouse:
             version = match.group(1)
             if version in done:
                 continue
+            script = path.read_text(encoding="utf-8")
+            only = _MIGRATION_DIALECT.match(script.split("\n", 1)[0])
             with self.transaction() as conn:
-                for statement in split_statements(path.read_text(encoding="utf-8")):
+                for statement in split_statements(script) if only is None or only.group(1) == self.dialect else []:
                     conn.execute(sa.text(statement))
                 conn.execute(
                     sa.text("INSERT INTO schema_migrations (version, name, applied_at) VALUES (:v, :n, :t)"),

@@ -32,7 +32,8 @@ import pandas as pd
 import sqlalchemy as sa
 
 from etl.bench import drop_postgres_database, fresh_postgres_database
-from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, STATISTICS_BEFORE, merge_shard
+from etl.pipeline import INDICATOR_MODELS, STATISTICS_AFTER, indicator_params, merge_shard, prepare_indicator_session
+from etl.settings import load_settings
 from etl.warehouse import Warehouse, _csv_bytes
 
 DAY = date(2026, 11, 20)
@@ -198,12 +199,11 @@ def measure(url: str, args: argparse.Namespace) -> None:
 
 
 def indicators(warehouse: Warehouse) -> None:
-    params = {"day": DAY, "previous_day": DAY - timedelta(days=1), "amplification_day": DAY - timedelta(days=2),
-              "standings_since": DAY - timedelta(days=7), "lookback_start": DAY - timedelta(days=60)}
+    params = indicator_params(DAY, load_settings())
     started = time.perf_counter()
     timings = io.StringIO()
     with warehouse.transaction() as conn:
-        warehouse.refresh_statistics(conn, STATISTICS_BEFORE)
+        prepare_indicator_session(warehouse, conn)
         for model in INDICATOR_MODELS:
             t0 = time.perf_counter()
             warehouse.run_file(conn, f"indicators/{model}", params)

@@ -112,6 +112,22 @@ def test_hand_computed_indicators(scenario: Warehouse) -> None:
     assert indicators(scenario, D2) == expected(EXPECTED_D2)
 
 
+def test_tables_the_models_fill_are_analyzed_before_the_next_model(scenario: Warehouse) -> None:
+    """PostgreSQL: the planner's statistics hold the night's rows of every table a model reads, the registry's and
+    those the models fill themselves (-1 = never analyzed: on a first night the planner took the day's agency rows,
+    and dim_account, for a handful of rows and nested-looped the UPDATEs)."""
+    if scenario.dialect != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    compute_indicators(RunContext.for_day(D2, run_id="test", dag_id="agency_indicators"), load_settings())
+    rows = scenario.query("SELECT relname, reltuples FROM pg_class WHERE relname IN ('agency_daily_indicators', "
+                          "'fact_post_daily_increase', 'campaign_post', 'agency_campaign_daily', 'dim_account', "
+                          "'dim_agency', 'campaign', 'campaign_term', 'fact_news_mention') ORDER BY relname")
+    assert [tuple(r) for r in rows] == [("agency_campaign_daily", 0.0), ("agency_daily_indicators", 5.0),
+                                        ("campaign", 0.0), ("campaign_post", 0.0), ("campaign_term", 0.0),
+                                        ("dim_account", 4.0), ("dim_agency", 2.0), ("fact_news_mention", 0.0),
+                                        ("fact_post_daily_increase", 5.0)]
+
+
 def test_recomputing_a_day_changes_nothing(scenario: Warehouse) -> None:
     run = RunContext.for_day(D2, run_id="test", dag_id="agency_indicators")
     compute_indicators(run, load_settings())
@@ -120,3 +136,32 @@ def test_recomputing_a_day_changes_nothing(scenario: Warehouse) -> None:
     assert indicators(scenario, D2) == expected(EXPECTED_D2)
     # Day 1: pA1 published that day counts in full (10 + 2), followers 1000, no growth known.
     assert indicators(scenario, D1)[0] == expected([("KEM-A", "all", 1, 1000, None, 12, 100, 12.0, 2, 0, 0.0)])[0]
+
+
+def test_previous_snapshot_across_missed_nights(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The increase is taken from each post's latest earlier snapshot inside the lookback (repull + 30 = 60 days),
+    whether that is the night before, a night before a gap, or none."""
+    monkeypatch.setenv("WAREHOUSE_URL", warehouse.url)
+    key = "youtube:KEM-A:0"
+    day = D2
+    back = [day - pd.Timedelta(days=n).to_pytimedelta() for n in range(80)]
+    posts = pd.DataFrame([post("pDaily", key, back[20]), post("pGap", key, back[10]), post("pStale", key, back[70]),
+                          post("pNew", key, day), post("pEdge", key, back[65])])
+    metrics = pd.DataFrame([
+        metric("pDaily", key, back[5], 1, 1, 10), metric("pDaily", key, back[1], 20, 2, 200),
+        metric("pDaily", key, day, 26, 3, 260),            # since the night before: +6 +1, +60 views
+        metric("pGap", key, back[3], 10, 0, 100), metric("pGap", key, day, 25, 0, 160),  # missed 2 nights: +15, +60
+        metric("pStale", key, back[61], 5, 5, 50), metric("pStale", key, day, 9, 5, 90),  # older than the lookback
+        metric("pEdge", key, back[60], 7, 0, 70), metric("pEdge", key, day, 8, 0, 75),    # on the lookback's first day
+        metric("pNew", key, day, 3, 1, 30),                # published today: counts in full
+    ]).astype({c: "Int64" for c in ["likes", "comments", "shares", "views", "saves", "quotes"]})
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "agencies", AGENCIES, "dim_agency")
+        warehouse.merge(conn, "accounts", ACCOUNTS, "dim_account", {"closed_on": day})
+        warehouse.merge(conn, "posts", posts, "dim_post", {"snapshot_date": day})
+        warehouse.merge(conn, "post_metrics", metrics, "fact_post_metrics_daily")
+    compute_indicators(RunContext.for_day(day, run_id="test", dag_id="agency_indicators"), load_settings())
+    rows = warehouse.query("SELECT platform_post_id, engagement, views FROM fact_post_daily_increase "
+                           "WHERE snapshot_date = :day ORDER BY platform_post_id", {"day": day})
+    assert [tuple(r) for r in rows] == [("pDaily", 7, 60), ("pEdge", 1, 5), ("pGap", 15, 60), ("pNew", 4, 30),
+                                        ("pStale", None, None)]

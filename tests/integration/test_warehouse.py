@@ -302,3 +302,26 @@ def test_a_task_keeps_duckdb_open_and_checkpoints_it_once_at_the_end(tmp_path: P
     reopened = Warehouse(f"duckdb:///{path}")
     assert reopened.query("SELECT name FROM dim_agency") == [("Kementerian X",)]
     reopened.dispose()
+
+
+def test_day_indexes_on_postgresql_only(warehouse: Warehouse) -> None:
+    """014 (first line '-- only: postgresql') indexes the day columns the indicator models filter on, on PostgreSQL;
+    DuckDB records it as applied and gets no index (its zone maps skip the other days)."""
+    assert warehouse.query("SELECT name FROM schema_migrations WHERE version = '014'")[0][0] == "014_indicator_indexes"
+    if warehouse.dialect == "postgresql":
+        rows = warehouse.query("SELECT tablename, indexdef FROM pg_indexes WHERE indexname LIKE '%\\_by\\_%' ORDER BY 1, 2")
+        assert [(r[0], r[1].split(" USING btree ")[1]) for r in rows] == [
+            ("agency_campaign_daily", "(indicator_date)"),
+            ("agency_campaign_standings", "(as_of_date)"),
+            ("agency_daily_indicators", "(indicator_date, platform)"),
+            ("campaign_post", "(published_on)"),
+            ("dim_post", "(published_on)"),
+            ("dim_post", "(platform, referenced_post_id) WHERE (referenced_post_id IS NOT NULL)"),
+            ("etl_account_coverage", "(snapshot_date)"),
+            ("fact_account_daily", "(snapshot_date)"),
+            ("fact_news_mention", "(published_on)"),
+            ("fact_post_daily_increase", "(snapshot_date)"),
+            ("fact_post_metrics_daily", "(snapshot_date)"),
+        ]
+    else:
+        assert warehouse.query("SELECT index_name FROM duckdb_indexes()") == []
