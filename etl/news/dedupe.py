@@ -21,8 +21,11 @@ not all compared; they are found in three steps, each vectorised over the whole 
    0.5-0.55: most of a short text's bins are empty and borrowed, so bins are less independent than that
    formula assumes.  Measured on the benchmark's planted copies, scripts/bench_news.py.)
 3. A bucket (the articles agreeing on one band) offers its ``BUCKET_LIMIT`` earliest articles as candidates,
-   not all of them: a band shared by thousands of articles (a boilerplate summary) costs ``BUCKET_LIMIT``
-   comparisons per article instead of one per pair.
+   not all of them, and an article verifies at most ``CANDIDATE_LIMIT`` candidates, those sharing the most
+   bands: thousands of articles over one boilerplate summary (about 0.35 similar to each other, every pair
+   proposed) cost a bounded number of comparisons per article instead of one per pair.  Only there can a
+   pair at the threshold be missed (scripts/bench_news.py --text templated measures how many); on the
+   realistic benchmark the limits change nothing.
 
 The candidates are then verified exactly: MinHash only narrows the search, it never decides.  Shingles are
 identified exactly (by their words, not by a hash), and the hashes are of the words themselves, so the
@@ -48,13 +51,17 @@ DEFAULT_THRESHOLD = 0.5
 BINS = 128
 BAND_ROWS = 2
 BANDS = BINS // BAND_ROWS
-#: Earliest articles of a bucket offered as candidates to each later article of that bucket.
-BUCKET_LIMIT = 32
+#: Earliest articles of a bucket offered as candidates to each later article of that bucket, and candidates
+#: verified for an article at most (a flood of similar-but-not-enough texts costs a bounded amount per article).
+BUCKET_LIMIT = 8
+CANDIDATE_LIMIT = 32
 _WORD = re.compile(r"\w+", re.UNICODE)
 _MASK32 = np.uint64(0xFFFFFFFF)
 #: Shingle keys are packed word numbers while they fit below this; beyond, they are numbered first.
 _PACK_LIMIT = 2**63
 _CHUNK = 2_000_000  # shingles compared at once when verifying candidates
+#: Densification: the bins an empty bin looks at, in order (a fixed function of the bin and the attempt).
+_DONOR_ATTEMPTS = 8 * BINS
 
 
 @dataclass(frozen=True)
@@ -83,7 +90,7 @@ class ClusterStats:
     identical: int = 0  # articles whose shingle set an earlier article has
     band_pairs: int = 0  # (article, earlier article) pairs proposed by the bands, one per band they share
     candidates: int = 0  # distinct pairs proposed
-    verified: int = 0  # pairs whose similarity was computed (the others' sizes alone rule the threshold out)
+    verified: int = 0  # pairs whose similarity was computed (within CANDIDATE_LIMIT, sizes not ruling it out)
 
 
 def shingles(text: str, size: int = SHINGLE_WORDS) -> set[str]:
@@ -100,6 +107,15 @@ def _mix(x: np.ndarray) -> np.ndarray:
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return x ^ (x >> np.uint64(31))
+
+
+def _donor_table() -> np.ndarray:
+    """For each bin, the bins its densification looks at in turn: a fixed function of the bin and the attempt."""
+    x = _mix(np.arange(BINS * _DONOR_ATTEMPTS, dtype=np.uint64) + np.uint64(0x5EED))
+    return ((x >> np.uint64(32)) * np.uint64(BINS) >> np.uint64(32)).astype(np.int64).reshape(BINS, _DONOR_ATTEMPTS)
+
+
+_DONORS = _donor_table()
 
 
 def _word_hash(word: str) -> int:
@@ -155,7 +171,7 @@ def _shingle(texts: list[str]) -> _Shingles:
     for column in columns[1:]:
         if not packed:
             key, count = _number(key)
-            if count * radix >= _PACK_LIMIT:  # more distinct word pairs than any day of news has
+            if count * radix >= 2**63:  # more distinct word sequences than any day of news has
                 raise ValueError(f"{count:,} distinct word sequences x {radix:,} words overflow 64 bits")
         key = key * radix + column
     ids, count = _number(key)
@@ -216,20 +232,30 @@ def _signatures(sh: _Shingles, rows: np.ndarray) -> np.ndarray:
     filled = np.zeros(len(rows) * BINS, bool)
     filled[cells] = True
     signature, filled = signature.reshape(len(rows), BINS), filled.reshape(len(rows), BINS)
-    # Densification by rotation: an empty bin takes the next filled bin to its right (circularly), plus a
-    # constant per step, so two articles agree on it exactly when they agree on that donor at that distance.
-    index = np.arange(2 * BINS, dtype=np.int32)
-    twice = np.where(np.concatenate([filled, filled], axis=1), index, np.int32(4 * BINS))
-    donor = np.minimum.accumulate(twice[:, ::-1], axis=1)[:, ::-1][:, :BINS]
-    steps = (donor - index[:BINS]).astype(np.uint32)
-    with np.errstate(over="ignore"):
-        return np.take_along_axis(signature, donor % BINS, axis=1) + steps * np.uint32(0x9E3779B1)
+    # Densification (Shrivastava's "optimal densification", 2017): an empty bin j takes the value of the first
+    # filled bin in a sequence of bins that depends on j only, the same for every article.  Two articles then
+    # agree on bin j with probability equal to their similarity, and unlike taking the next bin to the right,
+    # the bins of a short text (a GDELT headline fills 8 of 128) do not borrow from the same few neighbours.
+    flat_signature, flat_filled = signature.ravel(), filled.ravel()
+    dense = flat_signature.copy()
+    cells = np.flatnonzero(~flat_filled)
+    for attempt in range(_DONOR_ATTEMPTS):
+        if not len(cells):
+            break
+        donors = cells - cells % BINS + _DONORS[cells % BINS, attempt]
+        found = flat_filled[donors]
+        dense[cells[found]] = flat_signature[donors[found]]
+        cells = cells[~found]
+    if len(cells):  # (127/128)**1024: a one-shingle text, rarely; its one filled bin decides
+        first_filled = np.argmax(filled, axis=1)
+        dense[cells] = signature[cells // BINS, first_filled[cells // BINS]]
+    return dense.reshape(len(rows), BINS)
 
 
 def _band_keys(signature: np.ndarray) -> np.ndarray:
     """A uint64 per (row, band): equal when the band's BAND_ROWS values are equal (up to 2**-64)."""
-    # Band b is bins b, b + BANDS, ...: far apart, they rarely share a donor (densification), so a band's
-    # rows stay nearly as independent as their shingles (adjacent bins proposed 20 times the pairs).
+    # Band b is bins b, b + BANDS, ... (with densification by the next bin to the right, adjacent bins
+    # shared donors and proposed 20 times the pairs; spread out costs nothing).
     key = np.zeros((len(signature), BANDS), np.uint64)
     with np.errstate(over="ignore"):
         for k in range(BAND_ROWS):
@@ -327,9 +353,16 @@ def cluster(
             pair_q.append(q)
             pair_c.append(c)
     codes = np.sort(np.concatenate(pair_q) * np.int64(n) + np.concatenate(pair_c))
-    codes = codes[np.concatenate([[True], codes[1:] != codes[:-1]])] if len(codes) else codes
-    q, c = codes // n, codes % n
+    head = np.concatenate([[True], codes[1:] != codes[:-1]]) if len(codes) else np.zeros(0, bool)
+    shared_bands = np.diff(np.append(np.flatnonzero(head), len(codes)))
+    q, c = codes[head] // n, codes[head] % n
     stats.candidates = len(q)
+    # At most CANDIDATE_LIMIT candidates an article, those sharing the most bands (the likeliest to be similar).
+    order = np.lexsort((c, -shared_bands, q))
+    q, c = q[order], c[order]
+    first = np.concatenate([[True], q[1:] != q[:-1]]) if len(q) else np.zeros(0, bool)
+    place = np.arange(len(q)) - np.flatnonzero(first)[np.cumsum(first) - 1] if len(q) else np.zeros(0, np.int64)
+    q, c = q[place < CANDIDATE_LIMIT], c[place < CANDIDATE_LIMIT]
     # Sizes alone bound the similarity: |A & B| / |A | B| <= min / max.
     small, large = np.minimum(sizes[q], sizes[c]), np.maximum(sizes[q], sizes[c])
     possible = small >= threshold * large
