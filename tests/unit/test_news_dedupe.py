@@ -128,18 +128,18 @@ def test_a_copy_of_a_copy_from_the_window_joins_the_original_cluster() -> None:
     assert result == dedupe.Clustered("today", "original", "original", round(_similarity(docs[2], docs[1]), 4))
 
 
-def test_a_bucket_offers_only_its_earliest_articles() -> None:
+def test_a_bucket_offers_only_the_articles_right_before() -> None:
     keys = np.zeros(1000, np.uint64)  # a thousand articles that agree on a band
     rows = np.arange(1000) * 3
     queries = np.ones(1000, bool)
     q, c = dedupe._band_candidates(keys, rows, queries, BUCKET_LIMIT)
-    # Each article is offered the min(rank, 8) earliest: 0 + 1 + ... + 7 + 8 * 992 pairs, not 499,500.
-    assert BUCKET_LIMIT == 8 and len(q) == 7_964
-    assert set(c.tolist()) == set(rows[:8].tolist()) and (c < q).all()
+    # Each article is offered the min(rank, 16) right before it: 0 + 1 + ... + 15 + 16 * 984 pairs, not 499,500.
+    assert BUCKET_LIMIT == 16 and len(q) == 15_864
+    assert sorted(set(((q - c) // 3).tolist())) == list(range(1, 17))
     known = np.zeros(1000, bool)
     known[500:] = True  # articles already clustered ask for nothing
     q, _ = dedupe._band_candidates(keys, rows, ~known, BUCKET_LIMIT)
-    assert len(q) == 28 + 8 * 492
+    assert len(q) == 120 + 16 * 484
 
 
 def test_a_shared_boilerplate_summary_does_not_compare_every_pair() -> None:
@@ -154,8 +154,8 @@ def test_a_shared_boilerplate_summary_does_not_compare_every_pair() -> None:
     stats = ClusterStats()
     result = cluster(docs, stats=stats)
     assert _exhaustive(docs, {}) == {c.article_id: (c.cluster_id, c.duplicate_of, c.similarity) for c in result}
-    # Most of the 79,800 pairs share a band; each article verifies at most 32 of its candidates.
-    assert stats.candidates > 20_000 and stats.verified <= 400 * CANDIDATE_LIMIT == 12_800
+    # Most of the 79,800 pairs share a band; each article verifies at most 64 of its candidates.
+    assert stats.candidates > 30_000 and stats.verified <= 400 * CANDIDATE_LIMIT == 25_600
 
 
 def test_word_numbers_too_large_to_pack_are_numbered_first(monkeypatch: pytest.MonkeyPatch) -> None:
