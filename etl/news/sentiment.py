@@ -86,13 +86,29 @@ class Sentiment:
     negative_words: int
 
 
+_FIRST_WORDS: dict[int, tuple[Mapping[str, float], int, frozenset[str]]] = {}
+
+
+def _first_words(lexicon: Mapping[str, float]) -> frozenset[str]:
+    """The words a lexicon entry starts with: at any other word no phrase can start (most words of a text)."""
+    cached = _FIRST_WORDS.get(id(lexicon))
+    if cached is None or cached[0] is not lexicon or cached[1] != len(lexicon):
+        cached = (lexicon, len(lexicon), frozenset(key.split(" ")[0] for key in lexicon))
+        _FIRST_WORDS[id(lexicon)] = cached
+    return cached[2]
+
+
 def score(text: str, lexicon: Mapping[str, float] | None = None) -> Sentiment:
     """The sentiment of ``text`` in [-1, 1]; 0.0 when no lexicon word is found."""
     lexicon = lexicon if lexicon is not None else load_lexicon()
+    first_words = _first_words(lexicon)
     tokens = _TOKEN.findall(text.lower())
     total, pos, neg = 0.0, 0, 0
     i = 0
     while i < len(tokens):
+        if tokens[i] not in first_words:
+            i += 1
+            continue
         length, weight = 0, None
         for n in range(MAX_PHRASE, 0, -1):
             phrase = " ".join(tokens[i : i + n])

@@ -68,3 +68,10 @@ def test_mention_context_is_its_sentences() -> None:
     text = "Diskominfo sukses menggelar acara. Cuaca buruk. Bupati hadir."
     assert sentences_around(text, [(0, 10)]) == "Diskominfo sukses menggelar acara."
     assert sentences_around(text, [(0, 10), (48, 54)]) == "Diskominfo sukses menggelar acara. Bupati hadir."
+
+
+def test_a_lexicon_changed_after_scoring_is_read_again() -> None:
+    lexicon = {"baik": 2.0}
+    assert score("sangat mantap", lexicon).score == 0.0
+    lexicon["mantap"] = 2.0  # the words a phrase can start with are remembered per lexicon, and re-read when it grows
+    assert score("sangat mantap", lexicon).score == 0.6124
