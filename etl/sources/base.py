@@ -196,6 +196,8 @@ class RateBudget:
     limits: dict[str, LimitState] = field(default_factory=dict)
     #: Posts each thread's call in flight may return (a thread has one call in flight): reserved against the read cap.
     _reserved: dict[int, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Calls sent on each scope whose answer :meth:`observe` has not seen yet.
+    _unanswered: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
 
     def _reserved_by_others(self) -> int:
@@ -235,17 +237,19 @@ class RateBudget:
         self.spent += units
 
     def _take_window_call(self, scope: str | None) -> None:
-        """Count this call against ``scope``'s window as the API last reported it: with calls in flight on other threads,
-        the window is empty before an answer says so (one call at a time, the answer's header blocks it first)."""
-        state = self.limits.get(scope) if scope else None
-        if state is None or state.calls_remaining is None or state.resets_at is None or state.resets_at <= self.clock():
+        """Count this call against ``scope``'s window as the API last reported it, less the calls still unanswered:
+        with calls in flight on other threads the window is empty before an answer says so. One call at a time none
+        is unanswered, and an answer that says the window is empty has already blocked it (:meth:`observe`)."""
+        if not scope:
             return
-        if state.calls_remaining <= 0:
-            self.block(scope, state.resets_at, f"{self.platform} API window for {scope} has no call left until "  # type: ignore[arg-type]
+        state = self.limits.get(scope)
+        unanswered = self._unanswered.get(scope, 0)
+        if (state is not None and state.calls_remaining is not None and state.resets_at is not None
+                and state.resets_at > self.clock() and state.calls_remaining - unanswered <= 0):
+            self.block(scope, state.resets_at, f"{self.platform} API window for {scope} has no call left until "
                        f"{state.resets_at:%Y-%m-%d %H:%M:%S} UTC; deferring the rest")
-            self.check(scope)
-            return
-        state.calls_remaining -= 1
+            self.check(scope)  # waits for a window that resets soon, else defers
+        self._unanswered[scope] = self._unanswered.get(scope, 0) + 1
 
     @locked
     def check(self, scope: str | None = None) -> None:
@@ -280,6 +284,8 @@ class RateBudget:
         """Record what an answer's headers said about ``scope``; a window with no call left blocks it until its reset.
 
         Answers to calls made at once arrive in any order: within one window the lowest count is the latest."""
+        if self._unanswered.get(scope):
+            self._unanswered[scope] -= 1
         state = self.limits.setdefault(scope, LimitState())
         if remaining is not None and resets_at is not None and resets_at == state.resets_at and state.calls_remaining is not None:
             remaining = min(remaining, state.calls_remaining)

@@ -237,3 +237,20 @@ def test_a_refused_key_stops_the_other_workers_before_they_call_again(tmp_path: 
     assert {k: o.status for k, o in result.outcomes.items()} == {f"youtube:C{n}:0": "token_expired" for n in range(6)}
     assert all("connection 'youtube_api'" in o.message for o in result.outcomes.values())
     assert result.api_calls == landing.lines == 5
+
+
+def test_four_workers_stay_inside_an_x_endpoint_window(tmp_path: Path) -> None:
+    rows = [account("x", f"A{n}", *platform_account("x", n)) for n in range(ACCOUNTS)]
+    with sandbox_with(tmp_path, rows, AS_OF) as server:
+        server.x.rate_limit = 6  # timeline calls in this 15-minute window: the first answer says 5 are left
+        result, _, budget = extract("x", server.base_url, tmp_path / "part.jsonl.gz", concurrency=4)
+        stats = server.stats
+    # Each call is counted against the window the last answer reported, less the calls not answered yet, before it
+    # is sent: the four workers together never ask more than the window holds (no 429). Answers to calls made at once
+    # arrive in any order, so up to three calls of the window may be left unused, never overrun.
+    answered = stats["statuses"]["x.user_tweets"]
+    assert list(answered) == ["200"] and 6 - 3 <= answered["200"] <= 6
+    assert budget.limits["user_tweets"].blocked_until is not None
+    deferred = [o for o in result.outcomes.values() if o.status == "deferred"]
+    assert len(deferred) >= ACCOUNTS - 6
+    assert all("API window for user_tweets has no call left" in o.message for o in deferred)

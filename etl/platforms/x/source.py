@@ -81,12 +81,15 @@ class XSource:
         return payload if isinstance(payload, dict) else {}
 
     def _observe(self, scope: str) -> None:
-        """Feed the budget what X said about the endpoint's window (x-rate-limit-remaining / -reset)."""
+        """Feed the budget what X said about the endpoint's window (x-rate-limit-remaining / -reset); an answer
+        without them still tells the budget the call was answered."""
         headers = self.client.last_headers
         remaining, reset = headers.get("x-rate-limit-remaining"), headers.get("x-rate-limit-reset")
         if remaining is not None and remaining.strip().isdigit():
             resets_at = datetime.fromtimestamp(int(reset), UTC) if reset and reset.strip().isdigit() else None
             self.budget.observe(scope, remaining=int(remaining), resets_at=resets_at)
+        else:
+            self.budget.observe(scope)
 
     def extract(
         self, accounts: list[AccountRef], *, as_of: datetime, repull_days: int, known_posts: Iterable[tuple[str, str]] = ()
