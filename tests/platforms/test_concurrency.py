@@ -46,7 +46,8 @@ def platform_account(platform: str, n: int) -> tuple[str, str]:
 
 
 def refs(platform: str) -> list[AccountRef]:
-    return [AccountRef(f"{platform}:A{n}:0", *(lambda i, h: (i, h.lstrip("@")))(*platform_account(platform, n))) for n in range(ACCOUNTS)]
+    accounts = [(n, *platform_account(platform, n)) for n in range(ACCOUNTS)]
+    return [AccountRef(f"{platform}:A{n}:0", account_id, handle.lstrip("@")) for n, account_id, handle in accounts]
 
 
 def known_posts(platform: str) -> list[tuple[str, str]]:
@@ -233,7 +234,7 @@ def test_a_refused_key_stops_the_other_workers_before_they_call_again(tmp_path: 
         server.close()
     # Four first pages were in flight when the key was refused; the three answered ones asked for no second page,
     # and the two channels not started never called.
-    assert server.requests == ["/channels"] + [f"/playlistItems" for _ in range(4)]
+    assert server.requests == ["/channels"] + ["/playlistItems"] * 4
     assert {k: o.status for k, o in result.outcomes.items()} == {f"youtube:C{n}:0": "token_expired" for n in range(6)}
     assert all("connection 'youtube_api'" in o.message for o in result.outcomes.values())
     assert result.api_calls == landing.lines == 5
