@@ -61,6 +61,7 @@ class SharedBudget(RateBudget):
     shards: int = 1
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self._units_leased = 0
         self._reads_leased = 0
         # Small budgets are split finer, so one shard's lease cannot starve the others.
@@ -90,8 +91,12 @@ class SharedBudget(RateBudget):
         self.check(scope)
         self._take_window_call(scope)
         if self._units_leased < units:
-            self._units_leased += self._claim("spent_units", "budget_units", max(units, self._lease_units), units)
-            self.check(scope)  # the lease refreshed the blocks other shards wrote
+            try:
+                self._units_leased += self._claim("spent_units", "budget_units", max(units, self._lease_units), units)
+                self.check(scope)  # the lease refreshed the blocks other shards wrote
+            except BudgetExhausted:
+                self._no_call(scope)
+                raise
         self._units_leased -= units
         self.spent += units
 

@@ -261,6 +261,12 @@ class ApiClient:
         self._owner = threading.get_ident()  # the thread that uses ``session``; others get their own
         self._halt: threading.Event | None = None
         self._lane_sessions: list[requests.Session] = []
+        # Slow start: until a first call has been answered, one thread calls and the others wait. A refused secret, a
+        # missing permission, a throttled app or a field the API version dropped is learnt from that thread's calls
+        # (it keeps the probe until one succeeds or its work item ends), not from N calls at once.
+        self._first_answer = threading.Condition(self._counting)
+        self._answered = False
+        self._prober: int | None = None
 
     @property
     def last_headers(self) -> Mapping[str, str]:
@@ -286,6 +292,7 @@ class ApiClient:
     def stopped_by(self, halt: threading.Event) -> Iterator[None]:
         """While the block runs, no call starts once ``halt`` is set (:class:`CallsStopped`); then close the threads' sessions."""
         self._halt = halt
+        self.release_probe()  # a probe the caller's thread held one call at a time must not hold up the workers
         try:
             yield
         finally:
@@ -294,6 +301,30 @@ class ApiClient:
                 sessions, self._lane_sessions = self._lane_sessions, []
             for session in sessions:
                 session.close()
+
+    def _probe_first(self) -> None:
+        """Before a call: wait while another thread holds the slow start's probe, then check the stop."""
+        me = threading.get_ident()
+        with self._first_answer:
+            while not self._answered and self._prober not in (None, me):
+                self._first_answer.wait()
+            if not self._answered:
+                self._prober = me
+        if self._halt is not None and self._halt.is_set():
+            raise CallsStopped(f"source={self.source}: the shard stopped calling (refused credentials or a spent budget)")
+
+    def _probe_answered(self) -> None:
+        with self._first_answer:
+            if not self._answered:
+                self._answered, self._prober = True, None
+                self._first_answer.notify_all()
+
+    def release_probe(self) -> None:
+        """This thread's work item ended without a usable answer: the next waiting thread probes (after any stop is set)."""
+        with self._first_answer:
+            if self._prober == threading.get_ident():
+                self._prober = None
+                self._first_answer.notify_all()
 
     def _count(self, *, retry: bool = False) -> None:
         with self._counting:
@@ -346,7 +377,9 @@ class ApiClient:
         while True:
             attempt += 1
             try:
-                return self._attempt(full_url, safe_url, attempt, account, headers, raw, json_body)
+                answer = self._attempt(full_url, safe_url, attempt, account, headers, raw, json_body)
+                self._probe_answered()
+                return answer
             except RetriableApiError as exc:
                 if attempt >= self.max_attempts:
                     raise RetriableApiError(
@@ -394,8 +427,7 @@ class ApiClient:
         raw: bool = False,
         json_body: Mapping[str, Any] | None = None,
     ) -> Any:
-        if self._halt is not None and self._halt.is_set():
-            raise CallsStopped(f"source={self.source}: the shard stopped calling (refused credentials or a spent budget)")
+        self._probe_first()
         started = time.perf_counter()
         self._count()
         method = "GET" if json_body is None else "POST"

@@ -200,6 +200,9 @@ class RateBudget:
     _unanswered: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        self._answered = threading.Condition(self._lock)  # an answer on a scope was observed
+
     def _reserved_by_others(self) -> int:
         me = threading.get_ident()
         return sum(n for thread, n in self._reserved.items() if thread != me)
@@ -231,10 +234,17 @@ class RateBudget:
         self.check(scope)
         self._take_window_call(scope)
         if self.spent + units > self.limit:
+            self._no_call(scope)
             raise BudgetExhausted(
                 f"{self.platform} rate budget of {self.limit} units spent ({self.spent} used); deferring the rest"
             )
         self.spent += units
+
+    def _no_call(self, scope: str | None) -> None:
+        """The call counted by :meth:`_take_window_call` will not be sent after all."""
+        if scope and self._unanswered.get(scope):
+            self._unanswered[scope] -= 1
+            self._answered.notify_all()
 
     def _take_window_call(self, scope: str | None) -> None:
         """Count this call against ``scope``'s window as the API last reported it, less the calls still unanswered:
@@ -242,6 +252,10 @@ class RateBudget:
         is unanswered, and an answer that says the window is empty has already blocked it (:meth:`observe`)."""
         if not scope:
             return
+        # Until an answer has reported the scope's window, one call on it at a time (the others wait for that answer).
+        waited_from = time.monotonic()
+        while self._unanswered.get(scope, 0) > 0 and not self._window_known(scope) and time.monotonic() - waited_from < self.max_wait:
+            self._answered.wait(timeout=1.0)
         state = self.limits.get(scope)
         unanswered = self._unanswered.get(scope, 0)
         if (state is not None and state.calls_remaining is not None and state.resets_at is not None
@@ -250,6 +264,10 @@ class RateBudget:
                        f"{state.resets_at:%Y-%m-%d %H:%M:%S} UTC; deferring the rest")
             self.check(scope)  # waits for a window that resets soon, else defers
         self._unanswered[scope] = self._unanswered.get(scope, 0) + 1
+
+    def _window_known(self, scope: str) -> bool:
+        state = self.limits.get(scope)
+        return state is not None and state.resets_at is not None and state.resets_at > self.clock()
 
     @locked
     def check(self, scope: str | None = None) -> None:
@@ -286,6 +304,7 @@ class RateBudget:
         Answers to calls made at once arrive in any order: within one window the lowest count is the latest."""
         if self._unanswered.get(scope):
             self._unanswered[scope] -= 1
+            self._answered.notify_all()
         state = self.limits.setdefault(scope, LimitState())
         if remaining is not None and resets_at is not None and resets_at == state.resets_at and state.calls_remaining is not None:
             remaining = min(remaining, state.calls_remaining)

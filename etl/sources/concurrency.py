@@ -89,6 +89,8 @@ class Lanes:
                     if isinstance(exc, STOPS):
                         stop.set()  # before anyone calls again
                     return Done(error=exc), lines
+                finally:
+                    self.client.release_probe()
 
         landed = 0
         futures: list[Future[tuple[Done[R], list[str]]]] = []

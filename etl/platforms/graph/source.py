@@ -262,8 +262,10 @@ class GraphCalls:
                 raise
             except FatalApiError as exc:
                 field = refused_field(exc)
-                if field is None or field in self.removed_fields or not without_fields(str(request.get("fields") or ""), {field})[1]:
+                if field is None or not without_fields(str(request.get("fields") or ""), {field})[1]:
                     raise  # not version drift, or dropping the field cannot help: the caller records the failure
+                if field in self.removed_fields:
+                    continue  # another worker of the shard dropped it while this request was under way
                 self.removed_fields.add(field)
                 log.warning(
                     "field no longer served; dropped for the rest of the run",
