@@ -24,8 +24,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from etl.http import ApiClient, BudgetExhausted, CallsStopped, CredentialsRejected
 from etl.landing import LandingWriter
@@ -119,19 +120,9 @@ class Lanes:
                     if not future.cancelled():
                         self._land(future.result()[1])
 
-    def _held_lines(self) -> Any:
-        if self.landing is None:
-            return _NoLines()
-        return self.landing.held()
+    def _held_lines(self) -> AbstractContextManager[list[str]]:
+        return self.landing.held() if self.landing is not None else nullcontext([])
 
     def _land(self, lines: list[str]) -> None:
         if self.landing is not None and lines:
             self.landing.write_lines(lines)
-
-
-class _NoLines:
-    def __enter__(self) -> list[str]:
-        return []
-
-    def __exit__(self, *exc: object) -> None:
-        return None
