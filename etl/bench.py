@@ -221,17 +221,23 @@ def platform_calls(calls: dict[str, int]) -> dict[str, int]:
     return dict(totals)
 
 
-def parallel_calls(accounts_csv: Path, shard_size: int) -> dict[str, int]:
-    """Calls in flight at once per platform under a real executor: one per shard, up to the platform's pool slots."""
+def parallel_calls(accounts_csv: Path, shard_size: int) -> dict[str, tuple[int, int]]:
+    """Per platform, (shards calling at once, calls in flight per shard) under a real executor: one task per shard up to
+    the pool's slots, each with the platform's concurrency (PANTAU_<PLATFORM>_CONCURRENCY, else the registry's)."""
     from etl.platforms import PLATFORMS  # noqa: PLC0415
+    from etl.settings import load_settings  # noqa: PLC0415
 
+    settings = load_settings()
     with accounts_csv.open(newline="", encoding="utf-8") as fh:
         per_platform = Counter(row["platform"] for row in csv.DictReader(fh))
-    return {name: min(p.pool_slots, -(-per_platform[name] // shard_size)) for name, p in PLATFORMS.items() if per_platform[name]}
+    return {
+        name: (min(p.pool_slots, -(-per_platform[name] // shard_size)), settings.concurrency_for(name, p.concurrency))
+        for name, p in PLATFORMS.items() if per_platform[name]
+    }
 
 
-def report(night: Night, latency_ms: float, parallel: dict[str, int]) -> str:
-    """The night's figures as printed by ``make bench``; ``parallel``: calls in flight per platform (see parallel_calls)."""
+def report(night: Night, latency_ms: float, parallel: dict[str, tuple[int, int]]) -> str:
+    """The night's figures as printed by ``make bench``; ``parallel``: shards at once and calls in flight per shard (see parallel_calls)."""
 
     lines = [
         f"{night.engine}: {night.rows['accounts']:,} accounts, {night.rows['post snapshots']:,} post snapshots, "
@@ -245,17 +251,19 @@ def report(night: Night, latency_ms: float, parallel: dict[str, int]) -> str:
         lines.append(f"  {stage:<28} {seconds:7.1f}s  {seconds / night.wall:4.0%}")
     per_platform = platform_calls(night.calls)
     if per_platform:
-        lines.append(f"  API calls and what {latency_ms:.0f} ms of latency a call adds (one call in flight per shard, "
-                     "shards of a platform in parallel up to its pool's slots):")
-        total_serial = total_pooled = 0.0
+        lines.append(f"  API calls and what {latency_ms:.0f} ms of latency a call adds (each shard has its platform's concurrency "
+                     "in flight; shards of a platform in parallel up to its pool's slots):")
+        added: dict[str, tuple[float, float, float]] = {}  # platform -> (pooled, one task at a time, one call at a time)
         for platform, n in sorted(per_platform.items()):
-            slots = parallel.get(platform, 1)
-            serial, pooled = n * latency_ms / 1000, n * latency_ms / 1000 / slots
-            total_serial, total_pooled = total_serial + serial, total_pooled + pooled
-            lines.append(f"    {platform:<10} {n:>7,} calls, {slots} parallel: +{pooled:6.0f}s ({serial:.0f}s one call at a time)")
-        lines.append(f"    night with {latency_ms:.0f} ms latency: ~{night.wall + total_pooled:.0f}s on an executor running "
-                     f"the pools' slots at once (platforms in parallel: ~{night.wall + max(n * latency_ms / 1000 / parallel.get(p, 1) for p, n in per_platform.items()):.0f}s); "
-                     f"~{night.wall + total_serial:.0f}s under dag.test, one task at a time")
+            shards, in_flight = parallel.get(platform, (1, 1))
+            one_call = n * latency_ms / 1000
+            added[platform] = (one_call / (shards * in_flight), one_call / in_flight, one_call)
+            lines.append(f"    {platform:<10} {n:>7,} calls, {shards} shards x {in_flight} in flight: +{added[platform][0]:6.0f}s "
+                         f"({added[platform][1]:.0f}s one task at a time, {one_call:.0f}s one call at a time)")
+        pooled, tasks, calls = (sum(a[i] for a in added.values()) for i in range(3))
+        lines.append(f"    night with {latency_ms:.0f} ms latency: ~{night.wall + pooled:.0f}s on an executor running the pools' "
+                     f"slots at once (platforms in parallel: ~{night.wall + max(a[0] for a in added.values()):.0f}s); "
+                     f"~{night.wall + tasks:.0f}s under dag.test, one task at a time (~{night.wall + calls:.0f}s one call at a time)")
     return "\n".join(lines)
 
 

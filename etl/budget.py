@@ -19,6 +19,7 @@ from a refused call.
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,7 +28,7 @@ import sqlalchemy as sa
 import structlog
 
 from etl.http import BudgetExhausted
-from etl.sources.base import LimitState, RateBudget
+from etl.sources.base import LimitState, RateBudget, locked
 from etl.warehouse import Warehouse
 
 log = structlog.get_logger(__name__)
@@ -60,6 +61,7 @@ class SharedBudget(RateBudget):
     shards: int = 1
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         self._units_leased = 0
         self._reads_leased = 0
         # Small budgets are split finer, so one shard's lease cannot starve the others.
@@ -84,20 +86,33 @@ class SharedBudget(RateBudget):
 
     # -- the run's allowance ---------------------------------------------------------------
 
+    @locked
     def spend(self, units: int, scope: str | None = None) -> None:
         self.check(scope)
+        self._take_window_call(scope)
         if self._units_leased < units:
-            self._units_leased += self._claim("spent_units", "budget_units", max(units, self._lease_units), units)
-            self.check(scope)  # the lease refreshed the blocks other shards wrote
+            try:
+                self._units_leased += self._claim("spent_units", "budget_units", max(units, self._lease_units), units)
+                self.check(scope)  # the lease refreshed the blocks other shards wrote
+            except BudgetExhausted:
+                self._no_call(scope)
+                raise
         self._units_leased -= units
         self.spent += units
 
+    @locked
     def reserve_reads(self, most: int) -> None:
-        if self.reads_left is None or self._reads_leased >= most:
+        if self.reads_left is None:
             return
-        self._reads_leased += self._claim("posts_read", "reads_cap", max(most, LEASE_READS), most - self._reads_leased)
+        # What this shard leased and no call in flight on another thread has reserved.
+        free = self._reads_leased - self._reserved_by_others()
+        if free < most:
+            self._reads_leased += self._claim("posts_read", "reads_cap", max(most, LEASE_READS), most - free)
+        self._reserved[threading.get_ident()] = most
 
+    @locked
     def count_reads(self, posts: int) -> None:
+        self._reserved.pop(threading.get_ident(), None)
         self.reads += posts
         self._reads_leased = max(0, self._reads_leased - posts) if self.reads_left is not None else 0
 
@@ -173,6 +188,7 @@ class SharedBudget(RateBudget):
             if state.blocked_until is None or (until is not None and until > state.blocked_until):
                 state.blocked_until, state.status, state.message, state.credential = until, status, message, credential
 
+    @locked
     def close(self) -> None:
         """Hand back the unused lease and record the latest word of the API on each scope it answered about."""
         units, reads = self._units_leased, self._reads_leased

@@ -14,8 +14,10 @@ import html
 import json
 import random
 import re
+import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -90,6 +92,10 @@ class CredentialsRejected(FatalApiError):
 
 class BudgetExhausted(Exception):
     """The platform's rate budget for this run is spent; defer the rest."""
+
+
+class CallsStopped(Exception):
+    """Another worker of the shard met refused credentials or a spent budget: this one calls no more (see etl.sources.concurrency)."""
 
 
 def redact_url(url: str) -> str:
@@ -245,12 +251,93 @@ class ApiClient:
     session: requests.Session = field(default_factory=requests.Session)
     calls: int = 0
     retries: int = 0
-    #: Headers of the last answer (rate-limit windows, usage counters), for the source's budget.
-    last_headers: Mapping[str, str] = field(default_factory=dict)
+    #: Calls a shard may have in flight at once (PANTAU_<PLATFORM>_CONCURRENCY); the sources' per-account work runs
+    #: on that many threads (etl.sources.concurrency.Lanes), each with its own session.
+    concurrency: int = 1
 
-    def get_json(self, url: str, params: Mapping[str, Any] | None = None, *, account: str | None = None) -> Any:
-        """GET ``url`` and return the decoded JSON body, retrying what can be retried."""
-        return self._request(url, params, account, None, raw=False)
+    def __post_init__(self) -> None:
+        self._counting = threading.Lock()
+        self._local = threading.local()
+        self._owner = threading.get_ident()  # the thread that uses ``session``; others get their own
+        self._halt: threading.Event | None = None
+        self._lane_sessions: list[requests.Session] = []
+        # Slow start: until a first call has been answered, one thread calls and the others wait. A refused secret, a
+        # missing permission, a throttled app or a field the API version dropped is learnt from that thread's calls
+        # (it keeps the probe until one succeeds or its work item ends), not from N calls at once.
+        self._first_answer = threading.Condition(self._counting)
+        self._answered = False
+        self._prober: int | None = None
+
+    @property
+    def last_headers(self) -> Mapping[str, str]:
+        """Headers of this thread's last answer (rate-limit windows, usage counters), for the source's budget."""
+        return getattr(self._local, "last_headers", {})
+
+    @last_headers.setter
+    def last_headers(self, headers: Mapping[str, str]) -> None:
+        self._local.last_headers = headers
+
+    def _session(self) -> requests.Session:
+        if threading.get_ident() == self._owner:
+            return self.session
+        session = getattr(self._local, "session", None)
+        if session is None:
+            # requests documents no thread safety for a Session: one per worker thread, closed with the lanes.
+            session = self._local.session = requests.Session()
+            with self._counting:
+                self._lane_sessions.append(session)
+        return session
+
+    @contextmanager
+    def stopped_by(self, halt: threading.Event) -> Iterator[None]:
+        """While the block runs, no call starts once ``halt`` is set (:class:`CallsStopped`); then close the threads' sessions."""
+        self._halt = halt
+        self.release_probe()  # a probe the caller's thread held one call at a time must not hold up the workers
+        try:
+            yield
+        finally:
+            self._halt = None
+            with self._counting:
+                sessions, self._lane_sessions = self._lane_sessions, []
+            for session in sessions:
+                session.close()
+
+    def _probe_first(self) -> None:
+        """Before a call: wait while another thread holds the slow start's probe, then check the stop."""
+        me = threading.get_ident()
+        with self._first_answer:
+            while not self._answered and self._prober not in (None, me):
+                self._first_answer.wait()
+            if not self._answered:
+                self._prober = me
+        if self._halt is not None and self._halt.is_set():
+            raise CallsStopped(f"source={self.source}: the shard stopped calling (refused credentials or a spent budget)")
+
+    def _probe_answered(self) -> None:
+        with self._first_answer:
+            if not self._answered:
+                self._answered, self._prober = True, None
+                self._first_answer.notify_all()
+
+    def release_probe(self) -> None:
+        """This thread's work item ended without a usable answer: the next waiting thread probes (after any stop is set)."""
+        with self._first_answer:
+            if self._prober == threading.get_ident():
+                self._prober = None
+                self._first_answer.notify_all()
+
+    def _count(self, *, retry: bool = False) -> None:
+        with self._counting:
+            if retry:
+                self.retries += 1
+            else:
+                self.calls += 1
+
+    def get_json(
+        self, url: str, params: Mapping[str, Any] | None = None, *, account: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        """GET ``url`` and return the decoded JSON body, retrying what can be retried (``headers``: this request's own)."""
+        return self._request(url, params, account, headers, raw=False)
 
     def get_raw(
         self,
@@ -268,10 +355,11 @@ class ApiClient:
         return self._request(url, params, account, headers, raw=True)
 
     def post_json(
-        self, url: str, body: Mapping[str, Any], params: Mapping[str, Any] | None = None, *, account: str | None = None
+        self, url: str, body: Mapping[str, Any], params: Mapping[str, Any] | None = None, *, account: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Any:
         """POST a JSON body (query APIs such as TikTok Research) and return the decoded JSON answer, with the same retries."""
-        return self._request(url, params, account, None, raw=False, json_body=body)
+        return self._request(url, params, account, headers, raw=False, json_body=body)
 
     def _request(
         self,
@@ -289,7 +377,9 @@ class ApiClient:
         while True:
             attempt += 1
             try:
-                return self._attempt(full_url, safe_url, attempt, account, headers, raw, json_body)
+                answer = self._attempt(full_url, safe_url, attempt, account, headers, raw, json_body)
+                self._probe_answered()
+                return answer
             except RetriableApiError as exc:
                 if attempt >= self.max_attempts:
                     raise RetriableApiError(
@@ -301,7 +391,7 @@ class ApiClient:
                         url=safe_url,
                     ) from exc
                 wait = self._backoff(attempt, exc.wait_seconds)
-                self.retries += 1
+                self._count(retry=True)
                 log.warning(
                     "retrying",
                     **{
@@ -337,11 +427,12 @@ class ApiClient:
         raw: bool = False,
         json_body: Mapping[str, Any] | None = None,
     ) -> Any:
+        self._probe_first()
         started = time.perf_counter()
-        self.calls += 1
+        self._count()
         method = "GET" if json_body is None else "POST"
         try:
-            response = self.session.request(
+            response = self._session().request(
                 method, full_url, timeout=self.timeout, headers={**self.headers, **(headers or {})}, json=json_body
             )
         except (requests.Timeout, requests.ConnectionError) as exc:

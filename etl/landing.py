@@ -18,8 +18,10 @@ import gzip
 import io
 import json
 import re
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -61,7 +63,18 @@ class LandingWriter:
         # Level 3, not gzip's default 9: a sixth of the CPU for files ~20% larger (a national night's landing
         # spent more time compressing than parsing at 9; issue 11).
         self._fh = io.TextIOWrapper(gzip.GzipFile(fileobj=self._raw, mode="wb", compresslevel=3), encoding="utf-8")
-        self.context: dict[str, Any] = {}
+        # A source's workers (etl.sources.concurrency) each set their own context and hold their own lines.
+        self._local = threading.local()
+        self._writing = threading.Lock()
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """What the source says about the call under way in this thread (endpoint, account, ids...), landed with its answer."""
+        return getattr(self._local, "context", {})
+
+    @context.setter
+    def context(self, value: dict[str, Any]) -> None:
+        self._local.context = value
 
     def write(self, record: CallRecord) -> None:
         line = {
@@ -70,8 +83,27 @@ class LandingWriter:
             **self.context,
             **asdict(record),
         }
-        self._fh.write(json.dumps(line, ensure_ascii=False) + "\n")
-        self.lines += 1
+        text = json.dumps(line, ensure_ascii=False) + "\n"
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            held.append(text)
+        else:
+            self.write_lines([text])
+
+    @contextmanager
+    def held(self) -> Iterator[list[str]]:
+        """Hold this thread's lines in the list yielded instead of writing them: the caller lands them in its order."""
+        self._local.held = lines = []
+        try:
+            yield lines
+        finally:
+            self._local.held = None
+
+    def write_lines(self, lines: list[str]) -> None:
+        with self._writing:
+            for text in lines:
+                self._fh.write(text)
+            self.lines += len(lines)
 
     def close(self) -> Path | UPath:
         self._fh.close()

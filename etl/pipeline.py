@@ -239,6 +239,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
             client = ApiClient(
                 source=platform, timeout=settings.http_timeout, max_attempts=settings.http_max_attempts,
                 secrets=(endpoint.secret,), on_response=landing.write,
+                concurrency=settings.concurrency_for(platform, target.concurrency),
             )
             budget = open_budget(warehouse, target, settings, run, shards, endpoint.secret, client)
             source = target.make_source(client, endpoint.base_url, endpoint.secret or "", budget, landing)

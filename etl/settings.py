@@ -69,6 +69,10 @@ class Settings:
             return self.youtube_quota_budget
         return _int(f"PANTAU_{platform.upper()}_BUDGET", default)
 
+    def concurrency_for(self, platform: str, default: int) -> int:
+        """Calls one shard of ``platform`` has in flight at once: PANTAU_<PLATFORM>_CONCURRENCY, else the registry's."""
+        return _int(f"PANTAU_{platform.upper()}_CONCURRENCY", default, minimum=1)
+
     def monthly_read_cap(self, platform: str) -> int | None:
         """Posts ``platform`` may read per calendar month (PANTAU_<PLATFORM>_MONTHLY_READ_CAP); None = no cap."""
         cap = _int(f"PANTAU_{platform.upper()}_MONTHLY_READ_CAP", 0)

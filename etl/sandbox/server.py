@@ -319,6 +319,9 @@ class SandboxServer:
         self._requests: dict[str, int] = {}
         self._statuses: dict[str, dict[str, int]] = {}
         self._faults_served: dict[str, int] = {}
+        #: API requests being answered now, and the most at once since the last reset: the calls a client had in flight.
+        self._in_flight = 0
+        self._in_flight_max = 0
         #: Video ids sent in complete 200 videos.list answers: the YouTube posts a client could have read
         #: (the mounted APIs keep the same in their ``served``).
         self.youtube_served: set[str] = set()
@@ -440,6 +443,7 @@ class SandboxServer:
         {"requests": {"youtube.channels": 3, ...},          # every API request received
          "statuses": {"youtube.channels": {"200": 2, "400": 1}},
          "faults_served": {"youtube.status_burst": 2, "youtube.slow": 0, ...},
+         "in_flight_max": 4,                                  # most API requests answered at once
          "quota": {"key-<sha256[:12]>": {"2025-01-31": 5}},  # Pacific day -> units
          "quota_limit": {"youtube": 10000}, "clock": iso8601}
         """
@@ -448,6 +452,7 @@ class SandboxServer:
                 "requests": dict(self._requests),
                 "statuses": {k: dict(v) for k, v in self._statuses.items()},
                 "faults_served": dict(self._faults_served),
+                "in_flight_max": self._in_flight_max,
                 "quota": self.youtube.quota_snapshot(),
                 "quota_limit": {"youtube": self.youtube.daily_quota},
                 "clock": (self._clock or datetime.now(UTC)).isoformat(),
@@ -463,6 +468,7 @@ class SandboxServer:
             self._requests.clear()
             self._statuses.clear()
             self._faults_served.clear()
+            self._in_flight_max = self._in_flight
         self.youtube.reset_quota()
 
     # ------------------------------------------------------------- dispatch
@@ -472,11 +478,16 @@ class SandboxServer:
 
     def _dispatch(self, handler: _Handler, method: str) -> None:
         split = urlsplit(handler.path)
+        api = not split.path.startswith("/__sandbox/")
+        if api:
+            with self._lock:
+                self._in_flight += 1
+                self._in_flight_max = max(self._in_flight_max, self._in_flight)
         try:
             mounted = next(
                 (app for prefix, app in self._mounts if split.path == prefix or split.path.startswith(prefix + "/")), None
             )
-            if self.latency_seconds and not split.path.startswith("/__sandbox/"):
+            if self.latency_seconds and api:
                 time.sleep(self.latency_seconds)  # each request has its own thread: calls in flight overlap
             if mounted is not None:
                 length = int(handler.headers.get("Content-Length") or 0)
@@ -507,6 +518,10 @@ class SandboxServer:
             # One bad request must not kill the server thread; log without the query.
             log.exception("sandbox failed on %s %s", method, split.path)
             self._send(handler, 500, {}, _dumps(status_error_body(500)))
+        finally:
+            if api:
+                with self._lock:
+                    self._in_flight -= 1
 
     def _youtube(
         self, handler: _Handler, method: str, path: str, query: dict[str, list[str]]

@@ -2,6 +2,7 @@
 
 - :mod:`etl.http` — the one HTTP client (timeouts, retries, rate-limit headers, redaction);
 - :mod:`etl.sources.base` — endpoint declarations, paginators, batching, the rate budget, a shard's outcomes;
+- :mod:`etl.sources.concurrency` — a shard's per-account work with at most N calls in flight, results in account order;
 - :mod:`etl.sources.readers` — value readers (``to_count``, ``to_utc``, ...);
 - :mod:`etl.sources.frames` — the canonical frames every parser fills;
 - :mod:`etl.budget` — the night's allowance shared live by a platform's shards.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +17,7 @@ from etl.http import SECRET_KEYS, BudgetExhausted, CredentialsRejected
 
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,17 @@ CREDENTIALS = "credentials"  # the connection's secret was refused
 QUOTA = "quota"  # the API's own allowance for the connection (YouTube's daily quota, Meta's app usage)
 
 
+def locked(method: F) -> F:
+    """Run a budget method under the budget's lock: a shard's workers (etl.sources.concurrency) spend and check atomically."""
+
+    @functools.wraps(method)
+    def under_lock(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return under_lock  # type: ignore[return-value]
+
+
 @dataclass
 class LimitState:
     """What is known about one limit scope of an API: its last reported state and any block on it."""
@@ -153,6 +167,7 @@ class LimitState:
     message: str | None = None
     credential: str | None = None  # fingerprint of the refused secret: a renewed one is not blocked
     observed_at: datetime | None = None
+    resets_at: datetime | None = None  # when the window of ``calls_remaining`` resets (UTC)
 
 
 @dataclass
@@ -179,27 +194,82 @@ class RateBudget:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     limits: dict[str, LimitState] = field(default_factory=dict)
+    #: Posts each thread's call in flight may return (a thread has one call in flight): reserved against the read cap.
+    _reserved: dict[int, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: Calls sent on each scope whose answer :meth:`observe` has not seen yet.
+    _unanswered: dict[str, int] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, init=False, repr=False, compare=False)
 
+    def __post_init__(self) -> None:
+        self._answered = threading.Condition(self._lock)  # an answer on a scope was observed
+
+    def _reserved_by_others(self) -> int:
+        me = threading.get_ident()
+        return sum(n for thread, n in self._reserved.items() if thread != me)
+
+    @locked
     def reserve_reads(self, most: int) -> None:
-        """Before a call that may return up to ``most`` posts: stop while the cap still holds, never past it."""
-        if self.reads_left is not None and self.reads + most > self.reads_left:
-            raise BudgetExhausted(
-                f"{self.platform} monthly post-read cap: {self.reads} posts read this run, "
-                f"{self.reads_left - self.reads} left this month, the next call may return {most}; deferring the rest"
-            )
+        """Before a call that may return up to ``most`` posts: stop while the cap still holds, never past it.
 
+        The reservation holds until :meth:`count_reads` (0 for a failed call): calls in flight on other threads
+        count with what they may return, so N calls at once cannot read past the cap either."""
+        others = self._reserved_by_others()
+        if self.reads_left is not None and self.reads + others + most > self.reads_left:
+            raise BudgetExhausted(
+                f"{self.platform} monthly post-read cap: {self.reads} posts read this run"
+                + (f" and up to {others} in calls under way" if others else "")
+                + f", {self.reads_left - self.reads - others} left this month, the next call may return {most}; deferring the rest"
+            )
+        self._reserved[threading.get_ident()] = most
+
+    @locked
     def count_reads(self, posts: int) -> None:
+        """What the call reserved by :meth:`reserve_reads` returned (0 when it failed)."""
+        self._reserved.pop(threading.get_ident(), None)
         self.reads += posts
 
+    @locked
     def spend(self, units: int, scope: str | None = None) -> None:
         """Before a call on ``scope`` (an endpoint with its own window, or None): check the API's limits, then take units."""
         self.check(scope)
+        self._take_window_call(scope)
         if self.spent + units > self.limit:
+            self._no_call(scope)
             raise BudgetExhausted(
                 f"{self.platform} rate budget of {self.limit} units spent ({self.spent} used); deferring the rest"
             )
         self.spent += units
 
+    def _no_call(self, scope: str | None) -> None:
+        """The call counted by :meth:`_take_window_call` will not be sent after all."""
+        if scope and self._unanswered.get(scope):
+            self._unanswered[scope] -= 1
+            self._answered.notify_all()
+
+    def _take_window_call(self, scope: str | None) -> None:
+        """Count this call against ``scope``'s window as the API last reported it, less the calls still unanswered:
+        with calls in flight on other threads the window is empty before an answer says so. One call at a time none
+        is unanswered, and an answer that says the window is empty has already blocked it (:meth:`observe`)."""
+        if not scope:
+            return
+        # Until an answer has reported the scope's window, one call on it at a time (the others wait for that answer).
+        waited_from = time.monotonic()
+        while self._unanswered.get(scope, 0) > 0 and not self._window_known(scope) and time.monotonic() - waited_from < self.max_wait:
+            self._answered.wait(timeout=1.0)
+        state = self.limits.get(scope)
+        unanswered = self._unanswered.get(scope, 0)
+        if (state is not None and state.calls_remaining is not None and state.resets_at is not None
+                and state.resets_at > self.clock() and state.calls_remaining - unanswered <= 0):
+            self.block(scope, state.resets_at, f"{self.platform} API window for {scope} has no call left until "
+                       f"{state.resets_at:%Y-%m-%d %H:%M:%S} UTC; deferring the rest")
+            self.check(scope)  # waits for a window that resets soon, else defers
+        self._unanswered[scope] = self._unanswered.get(scope, 0) + 1
+
+    def _window_known(self, scope: str) -> bool:
+        state = self.limits.get(scope)
+        return state is not None and state.resets_at is not None and state.resets_at > self.clock()
+
+    @locked
     def check(self, scope: str | None = None) -> None:
         """Refused credentials stop the platform; a reached limit is waited for when it resets soon, else defers."""
         for name in (CREDENTIALS, QUOTA, scope):
@@ -220,22 +290,33 @@ class RateBudget:
                 # The window resets soon: wait for it rather than spend a call on a certain 429.
                 log.info("waiting for a rate-limit window", **{"source": self.platform, "scope": name, "wait_s": round(wait, 1)})
                 self.sleep(wait)
+                state.resets_at = None  # the window the API last reported is over: its count no longer holds
                 self.lift(name)  # the window has reset, for every shard
                 continue
             raise BudgetExhausted(state.message or f"{self.platform} {name} limit reached; deferring the rest")
 
+    @locked
     def observe(
         self, scope: str, *, remaining: int | None = None, resets_at: datetime | None = None, usage: int | None = None
     ) -> None:
-        """Record what an answer's headers said about ``scope``; a window with no call left blocks it until its reset."""
+        """Record what an answer's headers said about ``scope``; a window with no call left blocks it until its reset.
+
+        Answers to calls made at once arrive in any order: within one window the lowest count is the latest."""
+        if self._unanswered.get(scope):
+            self._unanswered[scope] -= 1
+            self._answered.notify_all()
         state = self.limits.setdefault(scope, LimitState())
+        if remaining is not None and resets_at is not None and resets_at == state.resets_at and state.calls_remaining is not None:
+            remaining = min(remaining, state.calls_remaining)
         state.calls_remaining = remaining if remaining is not None else state.calls_remaining
+        state.resets_at = resets_at if remaining is not None else state.resets_at
         state.usage_percent = usage if usage is not None else state.usage_percent
         state.observed_at = self.clock()
         if remaining is not None and remaining <= 0 and resets_at is not None and resets_at > state.observed_at:
             self.block(scope, resets_at, f"{self.platform} API window for {scope} has no call left until "
                        f"{resets_at:%Y-%m-%d %H:%M:%S} UTC; deferring the rest")
 
+    @locked
     def block(self, scope: str, until: datetime, message: str, status: str = "deferred") -> None:
         """No call on ``scope`` before ``until`` (UTC), for this shard and, shared, for the platform's other shards."""
         state = self.limits.setdefault(scope, LimitState())
@@ -244,6 +325,7 @@ class RateBudget:
         state.observed_at = self.clock()
         self._publish(scope, state)
 
+    @locked
     def lift(self, scope: str) -> None:
         """The API says the limit on ``scope`` is no longer reached (Meta's usage fell back): calls may go on."""
         state = self.limits.get(scope)
@@ -252,10 +334,12 @@ class RateBudget:
             state.observed_at = self.clock()
             self._publish(scope, state)
 
+    @locked
     def refuse(self, message: str, lasting: timedelta = timedelta(hours=24)) -> None:
         """The connection's secret was refused: the platform's other shards stop before calling, until it is renewed."""
         self.block(CREDENTIALS, self.clock() + lasting, message, status="token_expired")
 
+    @locked
     def close(self) -> None:
         """The shard is done: hand back what it did not use (shared budgets)."""
 

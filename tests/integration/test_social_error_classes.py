@@ -79,8 +79,10 @@ def test_facebook_time_based_paging_reads_every_post_of_the_window(world) -> Non
     assert {s for s, _ in state["ledger"].values()} <= {"ok", "private"}
 
 
-def test_facebook_a_next_that_cannot_be_followed_is_partial_not_ok(world) -> None:
+def test_facebook_a_next_that_cannot_be_followed_is_partial_not_ok(world, monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox, run = world
+    # The fault is the endpoint's next two answers: one page walk at a time, so that one account's walk gets both.
+    monkeypatch.setenv("PANTAU_FACEBOOK_CONCURRENCY", "1")
     stuck = {"data": [], "paging": {"next": "https://graph.facebook.com/v21.0/1/published_posts?limit=10&after=STUCK"}}
     sandbox.faults["facebook.answer"] = {"status": 200, "body": stuck, "count": 2, "endpoint": "facebook.published_posts"}
     run_platform("facebook", run)

@@ -234,9 +234,13 @@ def test_an_x_window_with_no_call_left_defers_the_rest_before_any_429(world) -> 
     assert [tuple(r) for r in window] == [(0, "deferred")]
 
 
-def test_a_field_a_newer_graph_version_dropped_is_null_with_its_reason_and_the_night_loads(world, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("concurrency", [1, 4])
+def test_a_field_a_newer_graph_version_dropped_is_null_with_its_reason_and_the_night_loads(
+    world, monkeypatch: pytest.MonkeyPatch, concurrency: int
+) -> None:
     sandbox, run = world
     monkeypatch.delenv("PANTAU_GRAPH_API_VERSION", raising=False)
+    monkeypatch.setenv("PANTAU_FACEBOOK_CONCURRENCY", str(concurrency))
     sandbox.faults["facebook.removed_fields"] = ["shares"]
     run_platform("facebook", run)
     served = served_by(sandbox, "facebook")
@@ -251,8 +255,11 @@ def test_a_field_a_newer_graph_version_dropped_is_null_with_its_reason_and_the_n
     finally:
         warehouse.dispose()
     assert {tuple(r) for r in snapshots} == {(None, "shares=not served by Graph API v21.0", True)}
-    # Refused once per shard (one extraction = one run of GraphCalls), then never asked for again.
-    assert sandbox.stats["faults_served"]["facebook.removed_fields"] == len(plan_shards("facebook", run, load_settings()))
+    # Refused once per shard (one extraction = one run of GraphCalls), then never asked for again; with calls in flight
+    # at once, each call sent before the first refusal came back is refused too (and sent again without the field).
+    shards = len(plan_shards("facebook", run, load_settings()))
+    refused = sandbox.stats["faults_served"]["facebook.removed_fields"]
+    assert refused == shards if concurrency == 1 else shards <= refused <= shards * concurrency
 
 
 def test_a_facebook_post_deleted_between_pages_is_flagged_deleted_the_next_day(world) -> None:
@@ -292,3 +299,16 @@ def test_a_meta_token_refused_on_facebook_stops_instagram_before_it_calls(world)
     assert sum(n for k, n in requests.items() if k.startswith("instagram")) == 0  # the block in etl_rate_limit stopped it
     ledger = warehouse_state("instagram")["ledger"]
     assert len(ledger) == ACCOUNTS_PER_PLATFORM and {s for s, _ in ledger.values()} == {"token_expired"}
+
+
+@pytest.mark.parametrize("concurrency", [1, 3])
+def test_extract_shard_has_the_platforms_concurrency_in_flight(
+    concurrency: int, world, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox, run = world
+    monkeypatch.setenv("PANTAU_FACEBOOK_CONCURRENCY", str(concurrency))
+    sandbox.latency_seconds = 0.2  # every answer takes a round trip: calls in flight overlap on the server
+    run_platform("facebook", run)
+    sandbox.latency_seconds = 0.0
+    assert sandbox.stats["in_flight_max"] == concurrency
+    assert {status for status, _ in warehouse_state("facebook")["ledger"].values()} <= {"ok", "private", "not_found"}

@@ -47,12 +47,16 @@ def test_the_scaled_registry_reads_as_a_registry_with_the_sandbox_campaigns(tmp_
     assert len(registry.campaigns) == len(bundled.campaigns)
 
 
-def test_parallel_calls_are_one_per_shard_up_to_the_pool(tmp_path: Path) -> None:
+def test_parallel_calls_are_the_shards_up_to_the_pool_times_each_platforms_concurrency(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = scaled_accounts(60, tmp_path / "accounts.csv")
     with path.open(newline="", encoding="utf-8") as fh:
         youtube = sum(r["platform"] == "youtube" for r in csv.DictReader(fh))
-    assert parallel_calls(path, shard_size=10)["youtube"] == min(4, -(-youtube // 10))
-    assert parallel_calls(path, shard_size=250) == {"youtube": 1, "x": 1, "instagram": 1, "facebook": 1, "tiktok": 1}
+    for name in ("YOUTUBE", "X", "INSTAGRAM", "FACEBOOK", "TIKTOK"):
+        monkeypatch.delenv(f"PANTAU_{name}_CONCURRENCY", raising=False)
+    assert parallel_calls(path, shard_size=10)["youtube"] == (min(4, -(-youtube // 10)), 8)
+    assert parallel_calls(path, shard_size=250) == {"youtube": (1, 8), "x": (1, 4), "instagram": (1, 4), "facebook": (1, 4), "tiktok": (1, 4)}
+    monkeypatch.setenv("PANTAU_X_CONCURRENCY", "2")
+    assert parallel_calls(path, shard_size=250)["x"] == (1, 2)
 
 
 def test_stopwatch_gives_each_stage_its_own_time_only(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -103,3 +107,15 @@ def test_budgets_grow_with_the_registry_unless_set(tmp_path: Path, monkeypatch: 
         "PANTAU_TIKTOK_BUDGET": "7000",
     }
     assert scaled_budgets(scaled_accounts(60, tmp_path / "small.csv"))["PANTAU_TIKTOK_BUDGET"] == "1000"
+
+
+def test_a_platforms_concurrency_setting_overrides_the_registry_and_is_at_least_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from etl.settings import SettingsError, load_settings  # noqa: PLC0415
+
+    monkeypatch.delenv("PANTAU_TIKTOK_CONCURRENCY", raising=False)
+    assert load_settings().concurrency_for("tiktok", 4) == 4
+    monkeypatch.setenv("PANTAU_TIKTOK_CONCURRENCY", "1")
+    assert load_settings().concurrency_for("tiktok", 4) == 1
+    monkeypatch.setenv("PANTAU_TIKTOK_CONCURRENCY", "0")
+    with pytest.raises(SettingsError, match=r"^setting PANTAU_TIKTOK_CONCURRENCY must be at least 1, got 0; unset it for the default 4$"):
+        load_settings().concurrency_for("tiktok", 4)

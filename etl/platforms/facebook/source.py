@@ -42,6 +42,7 @@ from etl.platforms.graph.source import CONN_ID, GraphCalls, ObjectGone
 from etl.platforms.graph.source import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from etl.platforms.graph.source import SECRET_ENV as SECRET_ENV
 from etl.sources.base import AccountRef, EndpointSpec, Extraction, NextUrlPaginator, Outcome, RateBudget, batched, unique
+from etl.sources.concurrency import Lanes
 
 log = structlog.get_logger(__name__)
 
@@ -61,6 +62,7 @@ class FacebookSource:
         self.calls = GraphCalls(PLATFORM, client, base_url, token, budget, landing)
         self.client = client
         self.budget = budget
+        self.lanes = Lanes(client, landing)
 
     def extract(
         self, accounts: list[AccountRef], *, as_of: datetime, repull_days: int, known_posts: Iterable[tuple[str, str]] = ()
@@ -72,16 +74,11 @@ class FacebookSource:
         collected: dict[str, str] = {}  # page id -> account key, for pages walked to the end
         seen: set[str] = set()
         try:
-            for account in accounts:
+            for account, done in self.lanes.each(accounts, lambda account: self._walk(account, since, until)):
                 page_id = account.platform_account_id
                 try:
-                    self.calls.get(PAGE, PAGE.path.format(page_id=page_id), {}, account.account_key)
-                    paginator = NextUrlPaginator(("paging", "next"))
-                    params = {"since": since, "until": until, "limit": POSTS.page_size}
-                    while paginator.has_next_page:
-                        payload = self.calls.get(POSTS, POSTS.path.format(page_id=page_id), paginator.update_request(params), account.account_key)
-                        paginator.update_state(payload)
-                        seen.update(str(p["id"]) for p in payload.get("data") or [] if isinstance(p, dict) and p.get("id"))
+                    paginator, returned = done.result()
+                    seen |= returned
                     result.outcomes[account.account_key] = (
                         Outcome("partial", f"source={PLATFORM} page {page_id}: published_posts announced another page after "
                                            f"page {paginator.pages} that could not be followed (paging.next repeats the "
@@ -105,29 +102,49 @@ class FacebookSource:
             result.record_usage(self.client, self.budget)
         return result
 
+    def _walk(self, account: AccountRef, since: int, until: int) -> tuple[NextUrlPaginator, set[str]]:
+        """The page's fields and its ``published_posts`` inside the window; the paginator says how the walk ended."""
+        page_id = account.platform_account_id
+        self.calls.get(PAGE, PAGE.path.format(page_id=page_id), {}, account.account_key)
+        paginator = NextUrlPaginator(("paging", "next"))
+        params = {"since": since, "until": until, "limit": POSTS.page_size}
+        seen: set[str] = set()
+        while paginator.has_next_page:
+            payload = self.calls.get(POSTS, POSTS.path.format(page_id=page_id), paginator.update_request(params), account.account_key)
+            paginator.update_state(payload)
+            seen.update(str(p["id"]) for p in payload.get("data") or [] if isinstance(p, dict) and p.get("id"))
+        return paginator, seen
+
     def _look_up(self, missing: list[tuple[str, str]], collected: dict[str, str], result: Extraction) -> None:
         """Ask for known posts the walk did not return; the parser reads found posts and "does not exist" answers from the landing."""
-        for batch in batched(missing, LOOKUP.batch_size or 50):
-            ids = [post_id for post_id, _ in batch]
+        batches = list(batched(missing, LOOKUP.batch_size or 50))
+        for _, done in self.lanes.each(batches, lambda batch: self._look_up_batch(batch, collected)):
+            for failed, exc in done.result():
+                self._lookup_failed(failed, collected, result, exc)
+
+    def _look_up_batch(self, batch: list[tuple[str, str]], collected: dict[str, str]) -> list[tuple[list[tuple[str, str]], Exception]]:
+        """One multiple-id read, or each id alone when it fails; the (posts, error) that could not be checked."""
+        ids = [post_id for post_id, _ in batch]
+        try:
+            self.calls.get(LOOKUP, LOOKUP.path, {"ids": ",".join(ids)}, None, ids=ids)
+            return []
+        except CredentialsRejected:
+            raise
+        except RetriableApiError as exc:
+            return [(batch, exc)]
+        except FatalApiError:
+            pass  # one gone id fails the whole call (or ?ids= is refused): ask each id alone
+        failed: list[tuple[list[tuple[str, str]], Exception]] = []
+        for post_id, page_id in batch:
             try:
-                self.calls.get(LOOKUP, LOOKUP.path, {"ids": ",".join(ids)}, None, ids=ids)
-                continue
+                self.calls.get(POST, POST.path.format(post_id=post_id), {}, collected[page_id], ids=[post_id])
+            except ObjectGone:
+                log.info("known post gone", **{"source": PLATFORM, "post": post_id, "page": page_id})
             except CredentialsRejected:
                 raise
-            except RetriableApiError as exc:
-                self._lookup_failed(batch, collected, result, exc)
-                continue
-            except FatalApiError:
-                pass  # one gone id fails the whole call (or ?ids= is refused): ask each id alone
-            for post_id, page_id in batch:
-                try:
-                    self.calls.get(POST, POST.path.format(post_id=post_id), {}, collected[page_id], ids=[post_id])
-                except ObjectGone:
-                    log.info("known post gone", **{"source": PLATFORM, "post": post_id, "page": page_id})
-                except CredentialsRejected:
-                    raise
-                except (FatalApiError, RetriableApiError) as exc:
-                    self._lookup_failed([(post_id, page_id)], collected, result, exc)
+            except (FatalApiError, RetriableApiError) as exc:
+                failed.append(([(post_id, page_id)], exc))
+        return failed
 
     @staticmethod
     def _lookup_failed(batch: list[tuple[str, str]], collected: dict[str, str], result: Extraction, exc: Exception) -> None:

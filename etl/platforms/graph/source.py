@@ -37,6 +37,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -165,9 +166,18 @@ class GraphCalls:
         self.budget = budget
         self.landing = landing
         self.usage = 0  # highest usage percentage seen in the headers
-        self.last_error: tuple[Any, Any] | None = None  # (code, subcode) of the last Graph error body
+        self._local = threading.local()  # the source's workers (etl.sources.concurrency) each have their last error
         self.removed_fields: set[str] = set()  # fields the configured Graph version refused: left out for the rest of the run
         client.classify = self.classify
+
+    @property
+    def last_error(self) -> tuple[Any, Any] | None:
+        """(code, subcode) of this thread's last Graph error body; None after a success."""
+        return getattr(self._local, "last_error", None)
+
+    @last_error.setter
+    def last_error(self, value: tuple[Any, Any] | None) -> None:
+        self._local.last_error = value
 
     def classify(self, response: requests.Response) -> tuple[str, str] | None:
         """Throttling is retriable, whatever the HTTP status; everything else is left to the client."""
@@ -252,8 +262,10 @@ class GraphCalls:
                 raise
             except FatalApiError as exc:
                 field = refused_field(exc)
-                if field is None or field in self.removed_fields or not without_fields(str(request.get("fields") or ""), {field})[1]:
+                if field is None or not without_fields(str(request.get("fields") or ""), {field})[1]:
                     raise  # not version drift, or dropping the field cannot help: the caller records the failure
+                if field in self.removed_fields:
+                    continue  # another worker of the shard dropped it while this request was under way
                 self.removed_fields.add(field)
                 log.warning(
                     "field no longer served; dropped for the rest of the run",
@@ -278,6 +290,7 @@ class GraphCalls:
         try:
             payload = self.client.get_json(self.base_url + path, {**request, "access_token": self.token}, account=account)
         except RetriableApiError as exc:
+            exc.graph_error = self.last_error  # type: ignore[attr-defined]  # outcome_of() may run in another thread
             code = (self.last_error or (None,))[0]
             if code in THROTTLE_CODES:
                 # A whole retry cycle was throttled and Meta sent no usage header saying when it recovers: block the
@@ -288,6 +301,7 @@ class GraphCalls:
                 raise BudgetExhausted(message) from exc
             raise
         except FatalApiError as exc:
+            exc.graph_error = self.last_error  # type: ignore[attr-defined]  # outcome_of() may run in another thread
             code = (self.last_error or (None,))[0]
             if code == 190 or exc.status == 401:
                 raise TokenExpired(
@@ -302,14 +316,17 @@ class GraphCalls:
                     source=self.platform, account=account, status=exc.status,
                 ) from None
             if ids is not None and self.last_error == GONE:
-                raise ObjectGone(str(exc).split(": ", 1)[-1], source=self.platform, account=account, status=exc.status) from None
+                gone = ObjectGone(str(exc).split(": ", 1)[-1], source=self.platform, account=account, status=exc.status)
+                gone.graph_error = self.last_error  # type: ignore[attr-defined]
+                raise gone from None
             raise
         return payload if isinstance(payload, dict) else {}
 
     def outcome_of(self, exc: Exception, what: str) -> tuple[str, str]:
-        """Ledger status and message for an account whose calls failed."""
-        code = (self.last_error or (None,))[0]
-        if isinstance(exc, FatalApiError) and (code in (110, 803) or self.last_error == GONE):
+        """Ledger status and message for an account whose calls failed (its Graph error travels with it)."""
+        last_error = getattr(exc, "graph_error", self.last_error)
+        code = (last_error or (None,))[0]
+        if isinstance(exc, FatalApiError) and (code in (110, 803) or last_error == GONE):
             return "not_found", f"source={self.platform} {what} not found: {exc}"
         if isinstance(exc, FatalApiError) and code == 10:
             # Only a page-specific restriction gets here: an app-wide code 10 raised PermissionRefused.

@@ -29,6 +29,7 @@ from etl.platforms.graph.source import CONN_ID, GraphCalls
 from etl.platforms.graph.source import DEFAULT_BASE_URL as DEFAULT_BASE_URL
 from etl.platforms.graph.source import SECRET_ENV as SECRET_ENV
 from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget
+from etl.sources.concurrency import Lanes
 
 PLATFORM = "instagram"
 MEDIA_FIELDS = "id,caption,timestamp,like_count,comments_count,media_type,media_product_type,permalink"
@@ -53,6 +54,7 @@ class InstagramSource:
         self.calls = GraphCalls(PLATFORM, client, base_url, token, budget, landing)
         self.client = client
         self.budget = budget
+        self.lanes = Lanes(client, landing)
 
     def _fields(self, username: str, after: str | None) -> str:
         media = "media" + (f".after({after})" if after else "") + f".limit({DISCOVERY.page_size})"
@@ -67,13 +69,13 @@ class InstagramSource:
         pending = {a.account_key: a for a in accounts}
         own = own_account_id() if accounts else ""
         try:
-            for account in accounts:
+            for account, done in self.lanes.each(accounts, lambda account: account.handle and self._walk(own, account, cutoff)):
                 if not account.handle:
                     result.outcomes[account.account_key] = Outcome("not_found", f"source=instagram account {account.account_key} has no username to discover")
                     pending.pop(account.account_key)
                     continue
                 try:
-                    self._walk(own, account, cutoff)
+                    done.result()
                     result.outcomes[account.account_key] = Outcome("ok")
                 except CredentialsRejected:
                     raise

@@ -50,6 +50,7 @@ from etl.connections import resolve_secret_map
 from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget, batched
+from etl.sources.concurrency import Lanes
 
 log = structlog.get_logger(__name__)
 
@@ -122,6 +123,7 @@ class TikTokSource:
         self.base_url = base_url.rstrip("/")
         self.budget = budget
         self.landing = landing
+        self.lanes = Lanes(client, landing)
         self.token = token
         self.client.headers["Authorization"] = f"Bearer {token}"
         if display_tokens is None:
@@ -180,9 +182,9 @@ class TikTokSource:
         windows = query_windows(as_of, repull_days)
         seen: set[str] = set()
         try:
-            for username in list(by_name):
+            for username, done in self.lanes.each(list(by_name), lambda name: self._post(USER_INFO, {"username": name}, by_name[name], name)):
                 try:
-                    self._post(USER_INFO, {"username": username}, by_name[username], username)
+                    done.result()
                 except CredentialsRejected:
                     raise
                 except FatalApiError as exc:
@@ -191,11 +193,10 @@ class TikTokSource:
                     result.outcomes[pending.pop(username)] = Outcome(status, message)
                 except RetriableApiError as exc:
                     result.outcomes[pending.pop(username)] = Outcome("api_error", str(exc))
-            for batch in batched([u for u in by_name if u in pending], USERNAMES_PER_QUERY):
-                condition = {"operation": "IN", "field_name": "username", "field_values": batch}
+            batches = list(batched([u for u in by_name if u in pending], USERNAMES_PER_QUERY))
+            for batch, done in self.lanes.each(batches, lambda batch: self._query(VIDEO_QUERY, "username", batch, windows)):
                 try:
-                    for start, end in windows:
-                        seen |= self._videos(VIDEO_QUERY, condition, start, end)
+                    seen |= done.result()
                 except CredentialsRejected:
                     raise
                 except (FatalApiError, RetriableApiError) as exc:
@@ -204,12 +205,10 @@ class TikTokSource:
             # Known posts of collected accounts that the username query no longer returned: ask for them by id.
             missing = list(dict.fromkeys(post for post, username in known if username in pending and post not in seen))
             lookup = replace(VIDEO_QUERY, name="video_lookup")
-            for number, batch in enumerate(batched(missing, VIDEO_IDS_PER_QUERY)):
-                condition = {"operation": "IN", "field_name": "video_id", "field_values": batch}
+            lookups = list(enumerate(batched(missing, VIDEO_IDS_PER_QUERY)))
+            for (_, batch), done in self.lanes.each(lookups, lambda numbered: self._query(lookup, "video_id", numbered[1], windows, numbered[0])):
                 try:
-                    for index, (start, end) in enumerate(windows):
-                        # The parser records an id as gone only when every window of its lookup was read to the end.
-                        self._videos(lookup, condition, start, end, requested_ids=batch, lookup=number, window=index, windows=len(windows))
+                    done.result()
                 except CredentialsRejected:
                     raise
                 except (FatalApiError, RetriableApiError) as exc:
@@ -220,6 +219,18 @@ class TikTokSource:
                 result.outcomes[pending.pop(username)] = Outcome("ok")
         except (CredentialsRejected, BudgetExhausted) as exc:
             result.stop(exc, (by_name[username] for username in pending), source=PLATFORM, connection=CONN_ID)
+
+    def _query(
+        self, endpoint: EndpointSpec, field: str, values: list[str], windows: list[tuple[date, date]], lookup: int | None = None
+    ) -> set[str]:
+        """One ``IN`` query over every window; a lookup by id (``lookup`` = its number) lands the ids it asked for."""
+        condition = {"operation": "IN", "field_name": field, "field_values": values}
+        seen: set[str] = set()
+        for index, (start, end) in enumerate(windows):
+            # The parser records an id as gone only when every window of its lookup was read to the end.
+            context = {} if lookup is None else {"requested_ids": values, "lookup": lookup, "window": index, "windows": len(windows)}
+            seen |= self._videos(endpoint, condition, start, end, **context)
+        return seen
 
     def _videos(self, endpoint: EndpointSpec, condition: dict[str, Any], start: date, end: date, **context: Any) -> set[str]:
         """Every page of one query (one window); the ids it returned."""
@@ -246,10 +257,15 @@ class TikTokSource:
         self, accounts: list[AccountRef], as_of: datetime, repull_days: int, known: list[tuple[str, str]], result: Extraction
     ) -> None:
         since = as_of - timedelta(days=repull_days)
-        for account in accounts:
-            username, key = account.platform_account_id, account.account_key
+
+        def collect(account: AccountRef) -> None:
+            username = account.platform_account_id
+            self._display_account(username, account.account_key, as_of, since, [post for post, user in known if user == username])
+
+        for account, done in self.lanes.each(accounts, collect):
+            key = account.account_key
             try:
-                self._display_account(username, key, as_of, since, [post for post, user in known if user == username])
+                done.result()
             except DisplayTokenRefused as exc:
                 result.outcomes[key] = Outcome("token_expired", str(exc), DISPLAY_CONN_ID)
                 log.error("display token refused", **{"source": PLATFORM, "connection": DISPLAY_CONN_ID, "account": key})
@@ -288,13 +304,13 @@ class TikTokSource:
         """One Display API call with the account's own user token (GET without a body, else POST)."""
         self.landing.context = {"endpoint": endpoint.name, "account": account, "username": username, **context}
         url = self.base_url + endpoint.path
-        client_token = self.client.headers.get("Authorization")
-        self.client.headers["Authorization"] = f"Bearer {self.display_tokens[username.lstrip('@').lower()]}"
+        # The account's own token on this request only: the client's headers are shared by the source's workers.
+        headers = {"Authorization": f"Bearer {self.display_tokens[username.lstrip('@').lower()]}"}
         try:
             if body is None:
-                payload = self.client.get_json(url, endpoint.params, account=account)
+                payload = self.client.get_json(url, endpoint.params, account=account, headers=headers)
             else:
-                payload = self.client.post_json(url, body, endpoint.params, account=account)
+                payload = self.client.post_json(url, body, endpoint.params, account=account, headers=headers)
         except FatalApiError as exc:
             if exc.status == 401:
                 raise DisplayTokenRefused(
@@ -303,9 +319,4 @@ class TikTokSource:
                     source=PLATFORM, account=account, status=exc.status,
                 ) from None
             raise
-        finally:
-            if client_token is None:
-                self.client.headers.pop("Authorization", None)
-            else:
-                self.client.headers["Authorization"] = client_token
         return payload if isinstance(payload, dict) else {}

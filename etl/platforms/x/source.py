@@ -23,6 +23,7 @@ from typing import Any
 from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources.base import AccountRef, CursorPaginator, EndpointSpec, Extraction, Outcome, RateBudget, batched
+from etl.sources.concurrency import Lanes
 
 PLATFORM = "x"
 CONN_ID = "x_api"
@@ -48,6 +49,7 @@ class XSource:
         self.base_url = base_url.rstrip("/")
         self.budget = budget
         self.landing = landing
+        self.lanes = Lanes(client, landing)
         # The bearer token goes in a header, so it never appears in a landed URL.
         self.client.headers["Authorization"] = f"Bearer {token}"
 
@@ -79,12 +81,15 @@ class XSource:
         return payload if isinstance(payload, dict) else {}
 
     def _observe(self, scope: str) -> None:
-        """Feed the budget what X said about the endpoint's window (x-rate-limit-remaining / -reset)."""
+        """Feed the budget what X said about the endpoint's window (x-rate-limit-remaining / -reset); an answer
+        without them still tells the budget the call was answered."""
         headers = self.client.last_headers
         remaining, reset = headers.get("x-rate-limit-remaining"), headers.get("x-rate-limit-reset")
         if remaining is not None and remaining.strip().isdigit():
             resets_at = datetime.fromtimestamp(int(reset), UTC) if reset and reset.strip().isdigit() else None
             self.budget.observe(scope, remaining=int(remaining), resets_at=resets_at)
+        else:
+            self.budget.observe(scope)
 
     def extract(
         self, accounts: list[AccountRef], *, as_of: datetime, repull_days: int, known_posts: Iterable[tuple[str, str]] = ()
@@ -99,25 +104,24 @@ class XSource:
         end = min(as_of, datetime.now(UTC) - timedelta(seconds=30)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
             users = self._users(list(by_user), pending, result)
-            for user_id in users:
+            for user_id, done in self.lanes.each(users, lambda user_id: self._timeline(user_id, start, end, by_user[user_id])):
                 key = by_user[user_id]
                 try:
-                    private = self._timeline(user_id, start, end, key, seen)
+                    private, returned = done.result()
                 except CredentialsRejected:
                     raise
                 except (FatalApiError, RetriableApiError) as exc:
                     result.outcomes[key] = Outcome("not_found" if exc.status == 404 else "api_error", str(exc))
                     pending.pop(user_id, None)
                     continue
+                seen |= returned
                 if private:
                     result.outcomes[key] = Outcome("private", f"source=x account {user_id} is protected: no public tweets")
                     pending.pop(user_id, None)
             missing = [t for t, u in known_posts if u in pending and t not in seen]
-            for batch in batched(missing, TWEETS.batch_size or 100):
-                self.budget.reserve_reads(len(batch))
+            for batch, done in self.lanes.each(list(batched(missing, TWEETS.batch_size or 100)), self._look_up):
                 try:
-                    payload = self._call(TWEETS, TWEETS.path, {"ids": ",".join(batch)}, None, ids=batch)
-                    self.budget.count_reads(len(payload.get("data") or []))
+                    done.result()
                 except CredentialsRejected:
                     raise
                 except (FatalApiError, RetriableApiError) as exc:
@@ -132,11 +136,26 @@ class XSource:
             result.record_usage(self.client, self.budget)
         return result
 
+    def _look_up(self, batch: list[str]) -> None:
+        """Known tweets by id; the parser reads which are gone from the landed answer."""
+        self.budget.reserve_reads(len(batch))
+        payload = self._read(lambda: self._call(TWEETS, TWEETS.path, {"ids": ",".join(batch)}, None, ids=batch))
+        self.budget.count_reads(len(payload.get("data") or []))
+
+    def _read(self, call: Any) -> dict[str, Any]:
+        """A call whose posts were reserved against the read cap: a failed one read none (the reservation ends)."""
+        try:
+            return call()
+        except BaseException:
+            self.budget.count_reads(0)
+            raise
+
     def _users(self, user_ids: list[str], pending: dict[str, str], result: Extraction) -> list[str]:
         found: list[str] = []
-        for batch in batched(user_ids, USERS.batch_size or 100):
+        batches = list(batched(user_ids, USERS.batch_size or 100))
+        for batch, done in self.lanes.each(batches, lambda batch: self._call(USERS, USERS.path, {"ids": ",".join(batch)}, None)):
             try:
-                payload = self._call(USERS, USERS.path, {"ids": ",".join(batch)}, None)
+                payload = done.result()
             except CredentialsRejected:
                 raise
             except (FatalApiError, RetriableApiError) as exc:
@@ -157,21 +176,23 @@ class XSource:
                     found.append(user_id)
         return found
 
-    def _timeline(self, user_id: str, start: str, end: str, account: str, seen: set[str]) -> bool:
-        """Walk the timeline inside the window; True when X says the account is not visible to us."""
+    def _timeline(self, user_id: str, start: str, end: str, account: str) -> tuple[bool, set[str]]:
+        """Walk the timeline inside the window: True when X says the account is not visible to us; the tweet ids returned."""
         paginator = CursorPaginator(("meta", "next_token"), "pagination_token")
         params = {"start_time": start, "end_time": end, "max_results": TIMELINE.page_size}
         path = TIMELINE.path.format(id=user_id)
+        seen: set[str] = set()
         while paginator.has_next_page:
             self.budget.reserve_reads(TIMELINE.page_size or 100)
-            payload = self._call(TIMELINE, path, paginator.update_request(params), account)
+            request = paginator.update_request(params)
+            payload = self._read(lambda request=request: self._call(TIMELINE, path, request, account))
             paginator.update_state(payload)
             tweets = [t for t in payload.get("data") or [] if isinstance(t, dict)]
             self.budget.count_reads(len(tweets))
             seen.update(str(t["id"]) for t in tweets if t.get("id"))
             if not tweets and any(_problem(e) == "not-authorized-for-resource" for e in _about_requested(payload, "id")):
-                return True
-        return False
+                return True, seen
+        return False, seen
 
 
 def _problem(error: Any) -> str:

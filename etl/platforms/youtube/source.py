@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
 from etl.landing import LandingWriter
 from etl.sources.base import QUOTA, AccountRef, EndpointSpec, Extraction, Outcome, PageTokenPaginator, RateBudget, batched, unique
+from etl.sources.concurrency import Lanes
 
 PLATFORM = "youtube"
 CONN_ID = "youtube_api"
@@ -62,6 +63,7 @@ class YouTubeSource:
         self.api_key = api_key
         self.budget = budget
         self.landing = landing
+        self.lanes = Lanes(client, landing)
 
     def _call(self, endpoint: EndpointSpec, params: dict[str, Any], account: str | None) -> dict[str, Any]:
         self.budget.spend(endpoint.cost_units)
@@ -108,9 +110,10 @@ class YouTubeSource:
         videos: dict[str, str] = {}  # video id -> channel id
         try:
             uploads = self._channels(list(by_channel), pending, result)
-            for channel_id, playlist_id in uploads.items():
+            walk = lambda upload: self._uploads(upload[1], cutoff, by_channel[upload[0]])  # noqa: E731
+            for (channel_id, _), done in self.lanes.each(list(uploads.items()), walk):
                 try:
-                    for video_id in self._uploads(playlist_id, cutoff, by_channel[channel_id]):
+                    for video_id in done.result():
                         videos[video_id] = channel_id
                 except FatalApiError as exc:
                     if isinstance(exc, CredentialsRejected):
@@ -136,9 +139,10 @@ class YouTubeSource:
 
     def _channels(self, channel_ids: list[str], pending: dict[str, str], result: Extraction) -> dict[str, str]:
         uploads: dict[str, str] = {}
-        for batch in batched(channel_ids, CHANNELS.batch_size or 50):
+        batches = list(batched(channel_ids, CHANNELS.batch_size or 50))
+        for batch, done in self.lanes.each(batches, lambda batch: self._call(CHANNELS, {"id": ",".join(batch), "maxResults": len(batch)}, None)):
             try:
-                payload = self._call(CHANNELS, {"id": ",".join(batch), "maxResults": len(batch)}, None)
+                payload = done.result()
             except CredentialsRejected:
                 raise
             except (FatalApiError, RetriableApiError) as exc:
@@ -184,9 +188,10 @@ class YouTubeSource:
     def _videos(
         self, videos: dict[str, str], pending: dict[str, str], by_channel: dict[str, str], result: Extraction
     ) -> None:
-        for batch in batched(list(videos), VIDEOS.batch_size or 50):
+        batches = list(batched(list(videos), VIDEOS.batch_size or 50))
+        for batch, done in self.lanes.each(batches, lambda batch: self._call(VIDEOS, {"id": ",".join(batch), "maxResults": len(batch)}, None)):
             try:
-                self._call(VIDEOS, {"id": ",".join(batch), "maxResults": len(batch)}, None)
+                done.result()
             except CredentialsRejected:
                 raise
             except (FatalApiError, RetriableApiError) as exc:
