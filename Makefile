@@ -45,7 +45,8 @@ chromium:
 		echo "Chromium or poppler-utils is missing and could not be installed: the browser tests will skip (CI fails them)"
 
 # One night through the DAGs at national scale (10,000 accounts) on DuckDB and PostgreSQL, per-stage figures,
-# then the loader against each engine's bulk-load limit measured in the same run. SCALE=small: a 60-account night.
+# then the loader against each engine's bulk-load limit measured in the same run, the indicator models with 30 nights
+# of history, and the news transform at 50,000 articles. SCALE=small: a 60-account night.
 SCALE ?= national
 BENCH_POSTGRES ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 bench: $(STAMP)
@@ -53,6 +54,9 @@ bench: $(STAMP)
 ifeq ($(SCALE),national)
 	$(BIN)/python scripts/bench_warehouse.py --snapshots 1000000 --accounts 10000
 	$(BIN)/python scripts/bench_warehouse.py --snapshots 1000000 --accounts 10000 --url $(BENCH_POSTGRES)
+	$(BIN)/python scripts/bench_indicators.py --history-days 30 --accounts 1000 --snapshots 100000
+	$(BIN)/python scripts/bench_indicators.py --history-days 30 --accounts 1000 --snapshots 100000 --url $(BENCH_POSTGRES)
+	$(BIN)/python scripts/bench_news.py --articles 50000
 endif
 
 lint: $(STAMP)
