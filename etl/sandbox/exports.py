@@ -71,6 +71,10 @@ class ExportOnlyAgency:
         accounts = work_dir / "accounts.csv"
         accounts.write_text(buffer.getvalue(), encoding="utf-8")
         shutil.copy(sandbox_accounts.parent / "campaigns.csv", work_dir / "campaigns.csv")  # the registry reads them beside
+        # Files an interrupted earlier run dropped are not this run's: a fresh warehouse would import them all on the
+        # first night, each as of that night. Only the sandbox's own files go; anything else in the folder stays.
+        for stale in dropbox.glob("**/SANDBOX-*.csv"):
+            stale.unlink()
         return cls(agency_code, channel, tiktok_user, accounts, dropbox)
 
     def _posts(self, platform: str, day: date) -> list[tuple[str, date]]:

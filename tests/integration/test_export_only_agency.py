@@ -54,3 +54,15 @@ def test_an_agency_measured_only_from_dropped_exports(tmp_path: Path, warehouse:
     assert [tuple(r) for r in warehouse.query(
         "SELECT data_source, ranked FROM report_daily_leaderboard WHERE agency_code = :code AND indicator_date = :day",
         {"code": EXPORT_AGENCY, "day": DAYS[1]})] == [("export", True)]
+
+
+def test_a_new_demo_starts_from_an_empty_drop_of_sandbox_files(tmp_path: Path) -> None:
+    """An interrupted demo leaves later nights' files behind; the next run must not import them on its first night."""
+    accounts = PROJECT_ROOT / "registry/sandbox/accounts.csv"
+    first = ExportOnlyAgency.prepare(accounts, tmp_path / "registry", tmp_path / "dropbox")
+    left = first.drop(date(2026, 11, 30))
+    operator_file = tmp_path / "dropbox" / "tiktok" / "agency-upload.csv"
+    operator_file.write_text("Date,Followers\n", encoding="utf-8")
+    ExportOnlyAgency.prepare(accounts, tmp_path / "registry", tmp_path / "dropbox")
+    assert len(left) == 3 and not any(path.exists() for path in left)
+    assert sorted(p.name for p in (tmp_path / "dropbox").rglob("*.csv")) == ["agency-upload.csv"]
