@@ -7,7 +7,7 @@
 -- hashtag of the campaign running when it was published, every 25th its keyword; the layer 1-3 X accounts repost every
 -- third post of their agency's official X account.
 INSERT INTO dim_post (platform, platform_post_id, account_key, published_at, published_on, post_type, title, text,
-                      hashtags, url, is_deleted, deleted_seen_on, first_seen_on, last_seen_on, referenced_post_id,
+                      hashtags, url, is_deleted, deleted_seen_on, first_seen_on, referenced_post_id,
                       reference_kind, text_repairs)
 SELECT b.platform, 'p' || LPAD(CAST((d + 29) * CAST(:per_day AS BIGINT) + k AS VARCHAR), 10, '0'), b.account_key,
        CAST(CAST(:first_day AS DATE) + CAST(d AS INTEGER) AS TIMESTAMP) + (k % 43200) * INTERVAL '1 second',
@@ -20,7 +20,6 @@ SELECT b.platform, 'p' || LPAD(CAST((d + 29) * CAST(:per_day AS BIGINT) + k AS V
             ELSE 'indonesia' END,
        'https://example.org/p/' || CAST((d + 29) * CAST(:per_day AS BIGINT) + k AS VARCHAR), FALSE, NULL,
        CASE WHEN d < 0 THEN CAST(:first_day AS DATE) ELSE CAST(:first_day AS DATE) + CAST(d AS INTEGER) END,
-       CASE WHEN d + 29 < CAST(:days AS BIGINT) THEN CAST(:first_day AS DATE) + CAST(d + 29 AS INTEGER) ELSE CAST(:day AS DATE) END,
        CASE WHEN b.platform = 'x' AND b.layer > 0 AND k % 3 = 0
             THEN 'p' || LPAD(CAST((d + 29) * CAST(:per_day AS BIGINT) + k - b.slot + 3 AS VARCHAR), 10, '0') END,
        CASE WHEN b.platform = 'x' AND b.layer > 0 AND k % 3 = 0 THEN 'repost' END,

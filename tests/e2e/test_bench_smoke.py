@@ -34,4 +34,4 @@ def test_small_bench_runs_the_night_on_both_engines_and_accounts_for_every_stage
     assert int(heads[0][2].replace(",", "")) > 0
     for stage in {"Airflow overhead", *(name for _, _, name in STAGES)}:
         assert len(re.findall(rf"^  {re.escape(stage)} +\d+\.\ds +\d+%$", out, re.M)) == 2, stage
-    assert len(re.findall(r"^    youtube +[\d,]+ calls, 1 parallel: \+ +\d+s", out, re.M)) == 2
+    assert len(re.findall(r"^    youtube +[\d,]+ calls, \d+ shards x \d+ in flight: \+ +\d+s", out, re.M)) == 2
