@@ -235,7 +235,7 @@ def extract_shard(platform: str, shard: int, shards: int, run: RunContext, setti
         known = read_known_posts(warehouse, platform, run, settings.repull_days)
         endpoint = platform_endpoint(target, accounts)
         landing_file = landing_path(settings.storage / "landing", platform, run.data_date, run.run_id, part)
-        with LandingWriter(landing_file, source=platform) as landing, warehouse.kept_open():
+        with LandingWriter(landing_file, source=platform) as landing:  # the step's warehouse is held open (open_warehouse)
             client = ApiClient(
                 source=platform, timeout=settings.http_timeout, max_attempts=settings.http_max_attempts,
                 secrets=(endpoint.secret,), on_response=landing.write,
