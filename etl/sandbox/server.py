@@ -246,6 +246,9 @@ class Faults(MutableMapping[str, Any]):
             if slow_n > 0:
                 self._data[f"{platform}.slow_count"] = slow_n - 1
                 out["slow"] = self._data.get(f"{platform}.slow_seconds", 0.0)
+                # The client gives up on a slow answer; a truncation spent on it would be served to nobody, at a
+                # moment that depends on the client's timeout, so each fault takes a request of its own.
+                return out
             trunc = self._data.get(f"{platform}.truncate_count", 0)
             if trunc > 0:
                 self._data[f"{platform}.truncate_count"] = trunc - 1

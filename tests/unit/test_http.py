@@ -122,3 +122,16 @@ def test_redact_text_masks_secret_query_values_in_any_case_and_leaves_other_text
     assert redact_text("GET /v?Access_Token=abc&q=1 then KEY=zz and sk-1", ["sk-1"]) == "GET /v?Access_Token=***&q=1 then KEY=*** and ***"
     body = '{"items": [{"id": "v1", "statistics": {"viewCount": "12"}}], "next": "a=b"}'
     assert redact_text(body, ["sk-1"]) is body
+
+
+def test_a_successful_answer_is_decoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The reasons, the classifier and the caller read one decoded payload: a national night makes ~20,000 calls.
+    import etl.http  # noqa: PLC0415
+
+    decodes: list[str] = []
+    real_loads = etl.http.json.loads
+    monkeypatch.setattr(etl.http.json, "loads", lambda body, *a, **kw: decodes.append(body) or real_loads(body, *a, **kw))
+    with ScriptedServer([OK]) as server:
+        api, _, _ = client(classify=lambda response: None)
+        assert api.get_json(server.url + "/x") == {"items": [1]}
+    assert decodes == ['{"items": [1]}']
