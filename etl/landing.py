@@ -30,6 +30,7 @@ from typing import Any
 from upath import UPath
 
 from etl.http import CallRecord
+from etl.jsontext import loads
 from etl.storage import is_local
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
@@ -134,7 +135,7 @@ def remove_orphans(path: Path, max_age: float = ORPHAN_AGE_SECONDS) -> list[Path
 
 def read_landing(path: Path | UPath) -> Iterator[dict[str, Any]]:
     """Yield the landed lines of ``path`` (local or on the object store) in the order they were received."""
-    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as fh:
+    with path.open("rb") as raw, gzip.open(raw, "rb") as fh:
         for line in fh:
             if line.strip():
-                yield json.loads(line)
+                yield loads(line)

@@ -77,6 +77,31 @@ def load_suite(frame: str, directory: Path = EXPECTATIONS_DIR) -> Any:
     return suite
 
 
+@cache
+def suite_columns(frame: str, directory: Path = EXPECTATIONS_DIR) -> frozenset[str]:
+    """Every name the suite of ``frame`` mentions in its expectations' arguments (columns, row conditions).
+
+    GX is handed only the frame's columns among these: it fingerprints every batch by hashing the whole frame, and
+    the raw ``record`` JSON, which no expectation reads, was most of what it hashed. A value that happens to equal a
+    column name (in a value set) only keeps that column: never too few columns, at most one too many.
+    """
+    names: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            names.add(node)
+        elif isinstance(node, dict):
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for config in json.loads((directory / f"{frame}.json").read_text(encoding="utf-8"))["expectations"]:
+        walk(config["kwargs"])
+    return frozenset(names)
+
+
 def _vectorisable(df: pd.DataFrame) -> pd.DataFrame:
     """The frame GX checks: nullable integers (Int64) as float64, NULL as NaN.
 
@@ -136,7 +161,8 @@ def validate_frame(frame: str, df: pd.DataFrame, *, max_bad_share: float = 0.5, 
         return Validation(suite.name, df, df.assign(failed_expectations=pd.Series(dtype="object")), {})
     work = df.reset_index(drop=True)
     work[ROW_ID] = range(len(work))
-    result = _failed_rows(frame, work, suite)
+    checked = suite_columns(frame)
+    result = _failed_rows(frame, work[[c for c in work.columns if c in checked or c == ROW_ID]], suite)
     failures: dict[int, list[str]] = {}
     failed_counts: dict[str, int] = {}
     for outcome in result.results:

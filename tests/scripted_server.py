@@ -14,6 +14,7 @@ class ScriptedServer:
         self.script = script
         self.requests: list[str] = []
         self.bodies: list[bytes] = []
+        self.headers: list[dict[str, str]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -22,6 +23,7 @@ class ScriptedServer:
                 server.bodies.append(self.rfile.read(length) if length else b"")
                 index = min(len(server.requests), len(server.script) - 1)
                 server.requests.append(self.path)
+                server.headers.append(dict(self.headers))
                 status, headers, body, *delay = server.script[index]
                 if delay:
                     time.sleep(delay[0])

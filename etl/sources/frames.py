@@ -19,7 +19,6 @@ record keeps the original text (JSON-escaped) and landing keeps the body.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from etl.jsontext import loads, record_json
 from etl.sources.readers import ParseIssue
 
 FRAME_COLUMNS: dict[str, list[str]] = {
@@ -111,12 +111,6 @@ def repair_fields(values: dict[str, Any], columns: Iterable[str] | None = None) 
     return "; ".join(notes) or None
 
 
-def record_json(item: Any) -> str:
-    """The raw item as JSON text; lone surrogates stay in it, JSON-escaped (``\\ud83d``), so it can be stored."""
-    text = json.dumps(item, ensure_ascii=False, sort_keys=True)
-    return text if text.isascii() or not _SURROGATE.search(text) else json.dumps(item, ensure_ascii=True, sort_keys=True)
-
-
 def row(base: dict[str, Any], readers: dict[str, Any], item: dict[str, Any]) -> dict[str, Any]:
     """Build a row; every reader failure is written into ``parse_issue`` instead of raising, every text repair
     into ``text_repairs``."""
@@ -141,7 +135,7 @@ def ok_payloads(lines: Iterable[dict[str, Any]], frames: Frames) -> Iterator[tup
             frames.calls_skipped += 1
             continue
         try:
-            payload = json.loads(line["body"])
+            payload = loads(line["body"])
         except (ValueError, KeyError):
             frames.calls_skipped += 1
             continue

@@ -50,9 +50,9 @@ def test_row_repairs_every_text_field_and_keeps_parse_issue_for_failures() -> No
     )
     assert built["parse_issue"] == "public_metrics.like_count: 'x' is not a count"
     # The raw record keeps the original text, JSON-escaped so it can be stored anywhere.
-    assert built["record"] == '{"id": "7", "text": "Halo\\u0000 \\ud83d"}'
+    assert built["record"] == '{"id":"7","text":"Halo\\u0000 \\ud83d"}'
     assert json.loads(built["record"]) == item
-    assert record_json({"t": "é"}) == '{"t": "é"}'  # clean text stays readable, not escaped
+    assert record_json({"t": "é"}) == '{"t":"é"}'  # clean text stays readable, not escaped
 
 
 def _tweets_line(tweets: list[dict]) -> dict:

@@ -129,9 +129,29 @@ def test_a_successful_answer_is_decoded_once(monkeypatch: pytest.MonkeyPatch) ->
     import etl.http  # noqa: PLC0415
 
     decodes: list[str] = []
-    real_loads = etl.http.json.loads
-    monkeypatch.setattr(etl.http.json, "loads", lambda body, *a, **kw: decodes.append(body) or real_loads(body, *a, **kw))
+    real_loads = etl.http.loads
+    monkeypatch.setattr(etl.http, "loads", lambda body: decodes.append(body) or real_loads(body))
     with ScriptedServer([OK]) as server:
         api, _, _ = client(classify=lambda response: None)
         assert api.get_json(server.url + "/x") == {"items": [1]}
     assert decodes == ['{"items": [1]}']
+
+
+def test_the_environment_proxy_and_no_proxy_are_honoured_and_netrc_is_not_read(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    # The sessions don't re-read the environment per call (it was a quarter of the client's CPU): it is read once per
+    # origin, with the same meaning requests gives it.
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password netrc-secret\nmachine api.example.invalid login a password b\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    with ScriptedServer([OK]) as proxy, ScriptedServer([OK]) as direct:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        api, _, _ = client()
+        assert api.get_json("http://api.example.invalid/x?a=1") == {"items": [1]}
+        assert api.get_json(direct.url + "/y") == {"items": [1]}
+    assert proxy.requests == ["http://api.example.invalid/x?a=1"]  # an absolute URI: a proxy request
+    assert direct.requests == ["/y"]  # NO_PROXY: straight to the server
+    assert all("Authorization" not in headers for headers in proxy.headers + direct.headers)  # no ~/.netrc credentials

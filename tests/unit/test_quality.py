@@ -63,3 +63,17 @@ def test_a_post_names_what_it_references_exactly_when_it_says_it_references_some
         "p5": ["expect_column_values_to_be_in_set(reference_kind)"],
         "p6": ["expect_column_value_lengths_to_be_between(referenced_post_id)"],
     }
+
+
+def test_gx_sees_only_the_columns_its_suite_names_and_the_quarantine_keeps_every_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    import etl.quality  # noqa: PLC0415
+
+    seen: list[list[str]] = []
+    real = etl.quality._failed_rows
+    monkeypatch.setattr(etl.quality, "_failed_rows", lambda frame, work, suite: seen.append(list(work.columns)) or real(frame, work, suite))
+    checked = validate_frame("post_metrics", metrics([("a", 1, None), ("b", -3, None)]), max_bad_share=1.0)
+    # The raw record, the bulk of a batch's bytes, is read by no expectation.
+    assert seen == [["platform_post_id", "likes", "parse_issue", "comments", "shares", "views", "saves", "quotes", "platform",
+                     "snapshot_date", "account_key", "unavailable_metrics", "_pantau_row"]]
+    assert list(checked.quarantined.columns) == [*metrics([]).columns, "failed_expectations"]
+    assert checked.quarantined["record"].tolist() == ["{}"]

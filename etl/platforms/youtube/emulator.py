@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import msgspec
 
 from etl.sandbox.youtube_data import YouTubeUniverse, rfc3339
 
@@ -118,7 +119,9 @@ def key_fingerprint(api_key: str) -> str:
 
 
 def _etag(obj: object) -> str:
-    raw = json.dumps(obj, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    # A digest of the resource's canonical JSON. msgspec's C encoder: json.dumps(sort_keys=True) runs in pure Python
+    # and was a fifth of the sandbox's CPU in a demo night (every item and every page is tagged).
+    raw = msgspec.json.encode(obj, order="sorted")
     return base64.urlsafe_b64encode(hashlib.sha256(raw).digest()).decode()[:27]
 
 
