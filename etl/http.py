@@ -305,7 +305,11 @@ class ApiClient:
         if settings is None:
             with requests.Session() as probe:
                 merged = probe.merge_environment_settings(f"{parts.scheme}://{parts.netloc}/", {}, None, None, None)
-            settings = self._environments[origin] = {k: merged[k] for k in ("proxies", "verify", "cert")}
+            settings = {k: merged[k] for k in ("proxies", "verify", "cert")}
+            if parts.scheme == "http":
+                # No TLS: a CA bundle path (REQUESTS_CA_BUNDLE) would only make requests stat it on every call.
+                settings.update(verify=True, cert=None)
+            self._environments[origin] = settings
         return settings
 
     @contextmanager

@@ -155,3 +155,11 @@ def test_the_environment_proxy_and_no_proxy_are_honoured_and_netrc_is_not_read(
     assert proxy.requests == ["http://api.example.invalid/x?a=1"]  # an absolute URI: a proxy request
     assert direct.requests == ["/y"]  # NO_PROXY: straight to the server
     assert all("Authorization" not in headers for headers in proxy.headers + direct.headers)  # no ~/.netrc credentials
+
+
+def test_the_environment_ca_bundle_applies_to_https_origins_only(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    bundle = tmp_path / "ca.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    api, _, _ = client()
+    assert api._environment("https://www.googleapis.com/youtube/v3/videos")["verify"] == str(bundle)
+    assert api._environment("http://127.0.0.1:8000/youtube/v3/videos")["verify"] is True
