@@ -9,7 +9,8 @@ here, identically for every platform:
 * ``status_burst``: the next N requests get 429/5xx (with the platform's
   rate-limit headers on 429);
 * ``slow_seconds`` x ``slow_count``: sleep before answering;
-* ``truncate_count``: cut the next N 200 bodies in half;
+* ``truncate_count``: cut the next N 200 bodies in half (never one already
+  slowed: each fault takes requests of its own);
 * ``token_expired`` (true): every request is refused as the platform refuses
   an expired token;
 * ``delete_between_pages`` (N): the next N requests that carry a paging

@@ -126,7 +126,8 @@ class Faults(MutableMapping[str, Any]):
       (plus ``Retry-After`` when given), then service is normal again.
     * ``youtube.slow_seconds`` (float) with ``youtube.slow_count`` (int): sleep that
       long before answering each of the next ``slow_count`` requests.
-    * ``youtube.truncate_count`` (int): the next N 200 bodies are cut in half.
+    * ``youtube.truncate_count`` (int): the next N 200 bodies are cut in half. Each fault takes requests of its
+      own: a burst answer is not also slow, a slow answer (which a client may time out on) is not also cut.
     * ``youtube.hide_likes_ratio`` (float): overrides the universe's ratio of
       videos without ``likeCount``.
     * ``youtube.answer`` (every platform): ``{"status": 403, "body": {...} or "text", "count": N,
