@@ -20,7 +20,6 @@ import hashlib
 import os
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from base64 import urlsafe_b64encode
@@ -333,4 +332,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from etl.harness import exit_quietly
+
+    exit_quietly(main())

@@ -155,4 +155,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from etl.harness import exit_quietly
+
+    exit_quietly(main())

@@ -23,3 +23,11 @@ def test_the_warning_is_there_without_the_filter() -> None:
 def test_known_warnings_are_silenced() -> None:
     result = python(f"from etl.demo import quiet_known_warnings; quiet_known_warnings(); {IMPORT}; print('Pantau demo')")
     assert (result.stdout, result.stderr) == ("Pantau demo\n", "")
+
+
+def test_a_command_ends_with_its_exit_code_and_everything_it_printed() -> None:
+    # make demo and make bench end through exit_quietly (no interpreter teardown: DuckDB's bindings would print a
+    # page of benign "leaked instance" lines); what they printed, buffered or not, must still come out.
+    script = "import sys; print('rows loaded'); print('a warning', file=sys.stderr); from etl.harness import exit_quietly; exit_quietly(3)"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (3, "rows loaded\n", "a warning\n")
