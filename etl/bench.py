@@ -297,6 +297,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-ms", type=float, default=150.0, help="API latency the projection adds to each call")
     parser.add_argument("--measure-latency", action="store_true", help="also run the night with the sandbox answering that late")
     args = parser.parse_args(argv)
+    from etl.demo import quiet_known_warnings  # noqa: PLC0415
+
+    quiet_known_warnings()  # before Airflow's in-process API is imported, as in make demo
     from etl.harness import configure_airflow, prepare_airflow_db  # noqa: PLC0415
     from etl.runtime import JAKARTA  # noqa: PLC0415
     from etl.settings import load_settings  # noqa: PLC0415
