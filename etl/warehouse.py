@@ -36,6 +36,11 @@ SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
 BULK_CHUNK_ROWS = 50_000
 DUCKDB_STORAGE_VERSION = "v1.5.0"
+#: DuckDB checkpoints (folds its write-ahead log into the file) when a commit takes the log past this size; its
+#: default is 16MB. Held open across many shard transactions (a benchmark night, a CLI load of many shards), twelve
+#: 25,000-row shard commits took 0.39-0.50 s at 16MB and 0.21-0.25 s at 1GB (issue 11). The log is still folded in
+#: when the last connection closes (Warehouse.dispose), so an Airflow task (one shard) gains little.
+DUCKDB_CHECKPOINT_THRESHOLD = "1GB"
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 #: A migration whose first line is ``-- only: <dialect>`` runs on that engine only; the others record it as applied.
 _MIGRATION_DIALECT = re.compile(r"^--\s*only:\s*(\w+)\s*$")
@@ -77,7 +82,8 @@ class Warehouse:
         if parsed.get_backend_name() == "duckdb":
             # A new file is written in a storage format the DuckDB CLI on PyPI (duckdb-cli, 1.5) reads: analysts open it with
             # `.venv/bin/duckdb`; the Python package (2.x) would otherwise write a format only 2.x reads.
-            options["connect_args"] = {"config": {"storage_compatibility_version": DUCKDB_STORAGE_VERSION}}
+            options["connect_args"] = {"config": {"storage_compatibility_version": DUCKDB_STORAGE_VERSION,
+                                                  "checkpoint_threshold": DUCKDB_CHECKPOINT_THRESHOLD}}
         if parsed.get_backend_name() == "postgresql":
             statement = int(_float("PANTAU_PG_STATEMENT_TIMEOUT_SECONDS", 1800) * 1000)
             lock = int(_float("PANTAU_PG_LOCK_TIMEOUT_SECONDS", 120) * 1000)
@@ -205,31 +211,52 @@ class Warehouse:
         return rowcount
 
     def stage(self, conn: Connection, frame: str, df: pd.DataFrame) -> int:
-        """Create ``stg_<frame>`` from ``sql/staging/<frame>.sql`` and bulk-load ``df`` into it."""
+        """Create ``stg_<frame>`` from ``sql/staging/<frame>.sql`` and bulk-load ``df`` into it.
+
+        An empty frame creates no table once the staging columns are known (they are still checked).
+        """
+        return self._stage(conn, frame, df)[0]
+
+    def _stage(self, conn: Connection, frame: str, df: pd.DataFrame) -> tuple[int, bool]:
+        """Rows staged, and whether ``stg_<frame>`` was created."""
         table = f"stg_{frame}"
+        definition = sql_file(f"staging/{frame}")
+        columns = _STAGING_COLUMNS.get((self.dialect, definition))
+        if columns is not None and len(df) == 0:
+            # Nothing to stage (most shards have no deletions): no table to create, fill and drop, the
+            # columns are still checked (issue 11: a staging table costs a few round trips per shard).
+            _staged_columns(frame, columns, df)
+            return 0, False
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
         self.run_file(conn, f"staging/{frame}")
-        columns = [row[0] for row in conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).cursor.description]
-        # A note column older frames (and hand-built ones) do not carry: NULL.
-        df = df.assign(**{c: None for c in OPTIONAL_COLUMNS if c in columns and c not in df.columns})
-        missing = [c for c in columns if c not in df.columns]
-        if missing:
-            raise ValueError(f"frame {frame} lacks staging columns {missing}")
-        refuse_unstorable_text(frame, df[columns])
+        if columns is None:
+            columns = [row[0] for row in conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).cursor.description]
+            _STAGING_COLUMNS[(self.dialect, definition)] = columns
+        df = _staged_columns(frame, columns, df)
         for start in range(0, len(df), BULK_CHUNK_ROWS):
             chunk = df.iloc[start : start + BULK_CHUNK_ROWS][columns]
+            # One Arrow conversion per chunk serves the text check and the load. Arrow refuses a lone surrogate
+            # (no table) and finds a NUL in C; only then is the frame searched value by value to name the row.
+            # Checking every frame in pandas first cost ~0.4 s of CPU a 1M-snapshot night, this ~0.2 s (issue 11).
+            arrow = _arrow_table(chunk)
+            if arrow is None or _holds_nul(arrow):
+                refuse_unstorable_text(frame, df[columns])
             if self.dialect == "postgresql":
-                _copy_postgres(conn, table, columns, chunk)
+                _copy_postgres(conn, table, columns, chunk, arrow)
             else:
-                _insert_duckdb(conn, table, columns, chunk)
-        return len(df)
+                _insert_duckdb(conn, table, columns, chunk, arrow)
+        return len(df), True
 
     def merge(self, conn: Connection, frame: str, df: pd.DataFrame, model: str, params: Mapping[str, Any] | None = None) -> int:
-        """Stage ``df`` as ``stg_<frame>`` and apply ``sql/merge/<model>.sql``; returns rows staged."""
-        staged = self.stage(conn, frame, df)
+        """Stage ``df`` as ``stg_<frame>`` and apply ``sql/merge/<model>.sql``; returns rows staged.
+
+        An empty frame merges nothing (and, staged without a table, drops none).
+        """
+        staged, created = self._stage(conn, frame, df)
         if staged:
             self.run_file(conn, f"merge/{model}", params)
-        conn.execute(sa.text(f"DROP TABLE IF EXISTS stg_{frame}"))
+        if created:
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS stg_{frame}"))
         return staged
 
     def refresh_statistics(self, conn: Connection, tables: list[str]) -> None:
@@ -253,6 +280,21 @@ class Warehouse:
     def table_counts(self, tables: list[str]) -> dict[str, int]:
         with self.engine.connect() as conn:
             return {t: conn.execute(sa.text(f"SELECT COUNT(*) FROM {t}")).scalar_one() for t in tables}
+
+
+#: Columns of each staging table, by dialect and the text of its sql/staging file (read from the database once per
+#: process: the definition only changes with the file).
+_STAGING_COLUMNS: dict[tuple[str, str], list[str]] = {}
+
+
+def _staged_columns(frame: str, columns: list[str], df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with the optional staging columns it lacks as NULL; a clear error for any other missing column."""
+    # A note column older frames (and hand-built ones) do not carry: NULL.
+    df = df.assign(**{c: None for c in OPTIONAL_COLUMNS if c in columns and c not in df.columns})
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise ValueError(f"frame {frame} lacks staging columns {missing}")
+    return df
 
 
 _UNSTORABLE = r"[\x00\ud800-\udfff]"
@@ -315,17 +357,31 @@ def _plain(value: Any) -> Any:
 
 
 def _arrow_table(df: pd.DataFrame) -> Any:
-    """``df`` as a pyarrow Table, or None when a column mixes Python types Arrow cannot put in one column."""
+    """``df`` as a pyarrow Table, or None when a column mixes Python types Arrow cannot put in one column
+    (or holds text with a lone surrogate, which UTF-8 cannot encode)."""
     import pyarrow as pa  # noqa: PLC0415 - pandas' Parquet engine, always installed
 
     try:
         return pa.Table.from_pandas(df, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeEncodeError):
         return None
 
 
-def _csv_bytes(df: pd.DataFrame) -> bytes | None:
-    """``df`` as PostgreSQL COPY CSV, rendered column-wise by Arrow; None when a column is not Arrow-typed.
+def _holds_nul(table: Any) -> bool:
+    """True when a text column of an Arrow table holds a NUL byte (searched in C)."""
+    import pyarrow as pa  # noqa: PLC0415
+    import pyarrow.compute as pc  # noqa: PLC0415
+
+    return any(
+        pc.any(pc.match_substring(table.column(i), "\x00")).as_py()
+        for i, field in enumerate(table.schema)
+        if pa.types.is_string(field.type) or pa.types.is_large_string(field.type)
+    )
+
+
+def _csv_bytes(df: pd.DataFrame, table: Any = None) -> bytes | None:
+    """``df`` (or its Arrow ``table``) as PostgreSQL COPY CSV, rendered column-wise by Arrow; None when a column
+    is not Arrow-typed.
 
     Arrow quotes every string and leaves NULL empty and unquoted, which is exactly how COPY's CSV
     format tells NULL from an empty string. Rendering row by row in Python cost ~4 us a value, five
@@ -334,7 +390,7 @@ def _csv_bytes(df: pd.DataFrame) -> bytes | None:
     import pyarrow as pa  # noqa: PLC0415 - pandas' Parquet engine, always installed
     import pyarrow.csv as pa_csv  # noqa: PLC0415
 
-    table = _arrow_table(df)
+    table = _arrow_table(df) if table is None else table
     if table is None:
         return None  # a column mixing Python types: the row-wise path renders it value by value
     if any(pa.types.is_nested(field.type) or pa.types.is_timestamp(field.type) and field.type.tz for field in table.schema):
@@ -344,12 +400,12 @@ def _csv_bytes(df: pd.DataFrame) -> bytes | None:
     return sink.getvalue().to_pybytes()
 
 
-def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
+def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.DataFrame, arrow: Any = None) -> None:
     from psycopg import sql  # noqa: PLC0415 - only needed for PostgreSQL
 
     raw = conn.connection.driver_connection
     target = sql.SQL("{} ({})").format(sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
-    rendered = _csv_bytes(df)
+    rendered = _csv_bytes(df, arrow)
     with raw.cursor() as cursor:
         if rendered is not None:
             with cursor.copy(sql.SQL("COPY {} FROM STDIN (FORMAT csv)").format(target)) as copy:
@@ -360,12 +416,13 @@ def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.Data
                 copy.write_row(row)
 
 
-def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
+def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.DataFrame, arrow: Any = None) -> None:
     raw = conn.connection.driver_connection
     name = f"incoming_{table}"
     # An Arrow table scans ~4x faster than a DataFrame of Python strings (issue 11); a column Arrow cannot
     # type (mixed Python values) leaves the frame to DuckDB's own pandas scan.
-    raw.register(name, _arrow_table(df) or df.reset_index(drop=True))
+    arrow = _arrow_table(df) if arrow is None else arrow
+    raw.register(name, arrow if arrow is not None else df.reset_index(drop=True))
     try:
         cols = ", ".join(columns)
         # DuckDB reads the registered relation in bulk (vectorised scan), casting to the staging types.
