@@ -252,7 +252,7 @@ class DagRunner:
 def exit_quietly(code: int) -> NoReturn:
     """End a command whose work is written and closed, skipping the interpreter's teardown.
 
-    DuckDB's Python bindings (nanobind, since duckdb 1.4) print a page of "leaked instance" lines when the
+    DuckDB's Python bindings (nanobind) print a page of "leaked instance" lines when the
     interpreter tears down module-level DuckDB objects: benign, but it was the last thing ``make demo`` showed a
     new user. Everything the command wrote is committed and its files closed before this is called.
     """

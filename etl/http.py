@@ -264,7 +264,7 @@ class ApiClient:
         self._halt: threading.Event | None = None
         self._lane_sessions: list[requests.Session] = []
         # requests reads the proxy variables, the CA bundle variables and ~/.netrc again on every call when a session
-        # trusts the environment: a quarter of the client's CPU in a demo night. The sessions here don't; the proxies,
+        # trusts the environment: ~11% of the pipeline process's busy samples in a demo night. The sessions here don't; the proxies,
         # CA bundle and client certificate the environment gives an origin are resolved once (_environment) and passed
         # with each call. ~/.netrc is never read: every source sends its own credentials.
         self.session.trust_env = False

@@ -63,13 +63,17 @@ def _batch_definition(frame: str) -> Any:
     return asset.add_batch_definition_whole_dataframe(f"{frame}_batch")
 
 
+def _suite_spec(frame: str, directory: Path) -> dict[str, Any]:
+    """The suite file of ``frame`` (GX 1.x suite JSON), parsed."""
+    return json.loads((directory / f"{frame}.json").read_text(encoding="utf-8"))
+
+
 def load_suite(frame: str, directory: Path = EXPECTATIONS_DIR) -> Any:
     """The GX ExpectationSuite for ``frame`` from its JSON file."""
     import great_expectations as gx  # noqa: PLC0415
 
     _context()  # GX resolves suites against the active context
-    path = directory / f"{frame}.json"
-    spec = json.loads(path.read_text(encoding="utf-8"))
+    spec = _suite_spec(frame, directory)
     suite = gx.ExpectationSuite(name=spec["name"])
     for config in spec["expectations"]:
         expectation_class = gx.expectations.registry.get_expectation_impl(config["type"])
@@ -97,7 +101,7 @@ def suite_columns(frame: str, directory: Path = EXPECTATIONS_DIR) -> frozenset[s
             for value in node:
                 walk(value)
 
-    for config in json.loads((directory / f"{frame}.json").read_text(encoding="utf-8"))["expectations"]:
+    for config in _suite_spec(frame, directory)["expectations"]:
         walk(config["kwargs"])
     return frozenset(names)
 

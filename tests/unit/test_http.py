@@ -140,7 +140,7 @@ def test_a_successful_answer_is_decoded_once(monkeypatch: pytest.MonkeyPatch) ->
 def test_the_environment_proxy_and_no_proxy_are_honoured_and_netrc_is_not_read(
     monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:
-    # The sessions don't re-read the environment per call (it was a quarter of the client's CPU): it is read once per
+    # The sessions don't re-read the environment per call (~11% of a demo night's busy samples): it is read once per
     # origin, with the same meaning requests gives it.
     netrc = tmp_path / "netrc"
     netrc.write_text("machine 127.0.0.1 login someone password netrc-secret\nmachine api.example.invalid login a password b\n")
