@@ -51,7 +51,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .social_data import reach
+from .social_data import _h, _u, reach, rfc3339
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 HISTORY_DAYS = 400
@@ -119,22 +119,6 @@ _TAG_WORDS = (
 )
 
 
-def _h(*parts: object) -> int:
-    """64-bit hash of the parts; the one source of pseudo-randomness."""
-    raw = "|".join(str(p) for p in parts).encode("utf-8")
-    return int.from_bytes(hashlib.sha256(raw).digest()[:8], "big")
-
-
-def _u(*parts: object) -> float:
-    """Uniform float in [0, 1) derived from :func:`_h`."""
-    return _h(*parts) / 2**64
-
-
-def rfc3339(dt: datetime) -> str:
-    """Format as Google does: UTC, second precision, trailing ``Z``."""
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def iso8601_duration(seconds: int) -> str:
     """YouTube-style duration (``PT1H2M3S``; zero parts are omitted)."""
     h, rest = divmod(seconds, 3600)
@@ -157,6 +141,20 @@ class _VideoSeed:
     index: int
     published: datetime  # aware, UTC
     deletable: bool  # deleted once older than 72h
+
+
+@dataclass(frozen=True, slots=True)
+class _VideoStatic:
+    title: str
+    description: str
+    tags: tuple[str, ...]
+    published_at: str  # RFC 3339
+    channel_title: str
+    duration: str  # ISO 8601
+    final_views: int
+    hide_draw: float  # likeCount is hidden when this is below the hide-likes ratio
+    like_rate: float
+    comment_rate: float | None  # None: comments disabled
 
 
 def _require_aware(now: datetime) -> None:
@@ -212,6 +210,10 @@ class YouTubeUniverse:
         self._settled = lru_cache(maxsize=2**13)(self._compute_settled_count)
         self._channel_static = lru_cache(maxsize=None)(self._compute_channel_static)
         self._settled_day = lru_cache(maxsize=None)(self._compute_settled_day)
+        # What a video is apart from its age (id resolution, text, rates): a night re-reads the last 30 days'
+        # videos, so the nights after the first hash only the new day's. 2**17 is ~30 days of ~2,800 channels.
+        self._resolve = lru_cache(maxsize=2**17)(self._decode_video_id)
+        self._static = lru_cache(maxsize=2**17)(self._compute_video_static)
 
     # ----------------------------------------------------------------- ids
     @staticmethod
@@ -313,6 +315,7 @@ class YouTubeUniverse:
         )
         return {
             "created": created.astimezone(UTC),
+            "published_at": rfc3339(created),
             "base": int(1000 * 2000 ** _u(self.seed, "subs", channel_id)),
             "rate": 0.003 * _u(self.seed, "growth", channel_id),
             "vps": 20 + _h(self.seed, "vps", channel_id) % 181,
@@ -346,7 +349,7 @@ class YouTubeUniverse:
                 f"Kanal YouTube resmi {name}. Informasi kebijakan, layanan publik, "
                 "dan kegiatan terbaru."
             ),
-            "publishedAt": rfc3339(st["created"]),  # type: ignore[arg-type]
+            "publishedAt": st["published_at"],
             "thumbnails": {
                 "default": {
                     "url": f"https://yt3.ggpht.example/{channel_id}=s88",
@@ -430,7 +433,7 @@ class YouTubeUniverse:
         return out, False
 
     def _seed_for(self, video_id: str, now: datetime) -> _VideoSeed | None:
-        decoded = self._decode_video_id(video_id)
+        decoded = self._resolve(video_id)
         if decoded is None:
             return None
         channel_id, day, index = decoded
@@ -453,26 +456,25 @@ class YouTubeUniverse:
         s = self._seed_for(video_id, now)
         if s is None:
             return None
-        seed, vid = self.seed, s.video_id
-        title, description, tags = self._text(s)
+        st = self._static(s)
+        vid = s.video_id
         age_hours = max(0.0, (now - s.published).total_seconds() / 3600)
-        final_views = int(self.subscribers(s.channel_id, s.published) * reach(seed, vid))
-        views = int(final_views * (1 - math.exp(-age_hours / VIEW_HALF_LIFE_HOURS)))
+        views = int(st.final_views * (1 - math.exp(-age_hours / VIEW_HALF_LIFE_HOURS)))
         stats: dict[str, str] = {"viewCount": str(views)}
         hide = self.hide_likes_ratio if hide_likes_ratio is None else hide_likes_ratio
-        if _u(seed, "hide", vid) >= hide:
-            stats["likeCount"] = str(int(views * (0.01 + 0.07 * _u(seed, "lr", vid))))
+        if st.hide_draw >= hide:
+            stats["likeCount"] = str(int(views * st.like_rate))
         stats["favoriteCount"] = "0"
-        if _u(seed, "nocmt", vid) >= self.comments_disabled_ratio:
-            stats["commentCount"] = str(int(views * (0.001 + 0.009 * _u(seed, "cr", vid))))
-        channel_title = f"{self.handles.get(s.channel_id) or 'Kanal ' + s.channel_id[2:8]} Official"
+        if st.comment_rate is not None:
+            stats["commentCount"] = str(int(views * st.comment_rate))
+        # Fresh containers on every call: a caller (a fault) may change what it is handed.
         return {
             "id": vid,
             "snippet": {
-                "publishedAt": rfc3339(s.published),
+                "publishedAt": st.published_at,
                 "channelId": s.channel_id,
-                "title": title,
-                "description": description,
+                "title": st.title,
+                "description": st.description,
                 "thumbnails": {
                     "default": {
                         "url": f"https://i.ytimg.example/vi/{vid}/default.jpg",
@@ -480,15 +482,15 @@ class YouTubeUniverse:
                         "height": 90,
                     }
                 },
-                "channelTitle": channel_title,
-                "tags": tags,
+                "channelTitle": st.channel_title,
+                "tags": list(st.tags),
                 "categoryId": "25",
                 "liveBroadcastContent": "none",
                 "defaultAudioLanguage": "id",
-                "localized": {"title": title, "description": description},
+                "localized": {"title": st.title, "description": st.description},
             },
             "contentDetails": {
-                "duration": iso8601_duration(self._duration_seconds(vid)),
+                "duration": st.duration,
                 "dimension": "2d",
                 "definition": "hd",
                 "caption": "false",
@@ -502,7 +504,25 @@ class YouTubeUniverse:
     def video_title(self, video_id: str, now: datetime) -> str | None:
         """Title only (cheaper than :meth:`video`, used by playlistItems)."""
         s = self._seed_for(video_id, now)
-        return None if s is None else self._text(s)[0]
+        return None if s is None else self._static(s).title
+
+    def _compute_video_static(self, s: _VideoSeed) -> _VideoStatic:
+        """Everything in a video's resource that does not depend on ``now`` (the rules in the module doc)."""
+        seed, vid = self.seed, s.video_id
+        title, description, tags = self._text(s)
+        nocomments = _u(seed, "nocmt", vid) < self.comments_disabled_ratio
+        return _VideoStatic(
+            title=title,
+            description=description,
+            tags=tuple(tags),
+            published_at=rfc3339(s.published),
+            channel_title=f"{self.handles.get(s.channel_id) or 'Kanal ' + s.channel_id[2:8]} Official",
+            duration=iso8601_duration(self._duration_seconds(vid)),
+            final_views=int(self.subscribers(s.channel_id, s.published) * reach(seed, vid)),
+            hide_draw=_u(seed, "hide", vid),
+            like_rate=0.01 + 0.07 * _u(seed, "lr", vid),
+            comment_rate=None if nocomments else 0.001 + 0.009 * _u(seed, "cr", vid),
+        )
 
     def _duration_seconds(self, vid: str) -> int:
         # One in five is a Short; the rest run 2-90 minutes.

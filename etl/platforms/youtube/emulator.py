@@ -272,7 +272,8 @@ class YouTubeApi:
     def _list(
         kind: str, items: list[dict[str, Any]], per_page: int, **extra: Any
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"kind": kind, "etag": _etag(items)}
+        # The page's tag digests its items' tags: the items were each encoded once for their own tag already.
+        body: dict[str, Any] = {"kind": kind, "etag": _etag([item["etag"] for item in items])}
         body.update(extra)
         body["items"] = items
         body["pageInfo"] = extra.pop("pageInfo", None) or {
