@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 import re
 import threading
 import time
@@ -30,7 +29,7 @@ from typing import Any
 from upath import UPath
 
 from etl.http import CallRecord
-from etl.jsontext import loads
+from etl.jsontext import loads, record_json
 from etl.storage import is_local
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]+")
@@ -84,7 +83,7 @@ class LandingWriter:
             **self.context,
             **asdict(record),
         }
-        text = json.dumps(line, ensure_ascii=False) + "\n"
+        text = record_json(line) + "\n"  # msgspec: ~7x json.dumps on a line that carries a whole answer
         held = getattr(self._local, "held", None)
         if held is not None:
             held.append(text)

@@ -379,9 +379,13 @@ def _holds_nul(table: Any) -> bool:
     )
 
 
-def _csv_bytes(df: pd.DataFrame, table: Any = None) -> bytes | None:
-    """``df`` (or its Arrow ``table``) as PostgreSQL COPY CSV, rendered column-wise by Arrow; None when a column
-    is not Arrow-typed.
+#: ``_csv_bytes``'s default: the frame is converted to Arrow there (a ``None`` table means it could not be).
+_NOT_CONVERTED = object()
+
+
+def _csv_bytes(df: pd.DataFrame, table: Any = _NOT_CONVERTED) -> bytes | None:
+    """``df`` (or its Arrow ``table``, None when ``df`` could not be converted) as PostgreSQL COPY CSV, rendered
+    column-wise by Arrow; None when a column is not Arrow-typed.
 
     Arrow quotes every string and leaves NULL empty and unquoted, which is exactly how COPY's CSV
     format tells NULL from an empty string. Rendering row by row in Python cost ~4 us a value, five
@@ -390,7 +394,7 @@ def _csv_bytes(df: pd.DataFrame, table: Any = None) -> bytes | None:
     import pyarrow as pa  # noqa: PLC0415 - pandas' Parquet engine, always installed
     import pyarrow.csv as pa_csv  # noqa: PLC0415
 
-    table = _arrow_table(df) if table is None else table
+    table = _arrow_table(df) if table is _NOT_CONVERTED else table
     if table is None:
         return None  # a column mixing Python types: the row-wise path renders it value by value
     if any(pa.types.is_nested(field.type) or pa.types.is_timestamp(field.type) and field.type.tz for field in table.schema):
@@ -400,7 +404,8 @@ def _csv_bytes(df: pd.DataFrame, table: Any = None) -> bytes | None:
     return sink.getvalue().to_pybytes()
 
 
-def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.DataFrame, arrow: Any = None) -> None:
+def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.DataFrame, arrow: Any) -> None:
+    """COPY ``df`` into ``table``; ``arrow`` is its Arrow table, or None when it could not be converted (row by row)."""
     from psycopg import sql  # noqa: PLC0415 - only needed for PostgreSQL
 
     raw = conn.connection.driver_connection
@@ -416,12 +421,12 @@ def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.Data
                 copy.write_row(row)
 
 
-def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.DataFrame, arrow: Any = None) -> None:
+def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.DataFrame, arrow: Any) -> None:
+    """Insert ``df`` into ``table``; ``arrow`` is its Arrow table, or None when it could not be converted."""
     raw = conn.connection.driver_connection
     name = f"incoming_{table}"
     # An Arrow table scans ~4x faster than a DataFrame of Python strings (issue 11); a column Arrow cannot
     # type (mixed Python values) leaves the frame to DuckDB's own pandas scan.
-    arrow = _arrow_table(df) if arrow is None else arrow
     raw.register(name, arrow if arrow is not None else df.reset_index(drop=True))
     try:
         cols = ", ".join(columns)

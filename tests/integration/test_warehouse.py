@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from etl import warehouse as warehouse_module
 from etl.warehouse import MIGRATIONS_DIR, Warehouse
 
 DAY = date(2026, 11, 2)
@@ -206,12 +207,16 @@ def test_bulk_load_keeps_null_apart_from_empty_and_quotes(warehouse: Warehouse) 
     ]
 
 
-def test_a_column_arrow_cannot_type_is_loaded_value_by_value(warehouse: Warehouse) -> None:
+def test_a_column_arrow_cannot_type_is_loaded_value_by_value(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
     frame = posts_frame({"p1": "one", "p2": "two"})
     frame["title"] = ["one", 2]  # mixed Python types: the row-wise path renders each value
+    conversions = []
+    convert = warehouse_module._arrow_table
+    monkeypatch.setattr(warehouse_module, "_arrow_table", lambda df: conversions.append(len(df)) or convert(df))
     with warehouse.transaction() as conn:
         warehouse.merge(conn, "posts", frame, "dim_post", {"snapshot_date": DAY})
     assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, title FROM dim_post ORDER BY 1")] == [("p1", "one"), ("p2", "2")]
+    assert conversions == [2]  # the failed conversion is not tried again by the load
 
 
 @pytest.mark.postgres
