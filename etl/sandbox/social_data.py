@@ -113,6 +113,8 @@ class SocialUniverse:
             self._by_tag.setdefault(self._tag(account_id), []).append(account_id)
         self._day = lru_cache(maxsize=2**16)(self._compute_day)
         self._reference = lru_cache(maxsize=2**16)(self._compute_reference)
+        # A post's reach and rates do not change with ``now``: a night re-reads the last 30 days' posts.
+        self._draws = lru_cache(maxsize=2**17)(self._compute_draws)
 
     # ------------------------------------------------------------ accounts
     def knows(self, account_id: str) -> bool:
@@ -202,20 +204,32 @@ class SocialUniverse:
 
     def metrics(self, post: Post, now: datetime, *, hide_likes_ratio: float | None = None) -> dict[str, int | None]:
         """Cumulative counters at ``now``; ``likes`` is None when the post hides it."""
-        pid = post.post_id
         age_hours = max(0.0, (now - post.published).total_seconds() / 3600)
         grown = 1 - math.exp(-age_hours / HALF_LIFE_HOURS)
-        final_views = int(self.followers(post.account_id, post.published) * reach(self.seed, pid))
+        final_views, hide_draw, like_rate, comment_rate, share_rate, quote_draw, save_draw = self._draws(post)
         views = int(final_views * grown)
         hide = self.hide_likes_ratio if hide_likes_ratio is None else hide_likes_ratio
         return {
             "views": views,
-            "likes": None if _u(self.seed, "hide", pid) < hide else int(views * (0.01 + 0.07 * _u(self.seed, "lr", pid))),
-            "comments": int(views * (0.001 + 0.009 * _u(self.seed, "cr", pid))),
-            "shares": int(views * (0.001 + 0.004 * _u(self.seed, "sr", pid))),
-            "quotes": int(views * 0.0005 * _u(self.seed, "qr", pid)),
-            "saves": int(views * 0.002 * _u(self.seed, "br", pid)),
+            "likes": None if hide_draw < hide else int(views * like_rate),
+            "comments": int(views * comment_rate),
+            "shares": int(views * share_rate),
+            "quotes": int(views * 0.0005 * quote_draw),
+            "saves": int(views * 0.002 * save_draw),
         }
+
+    def _compute_draws(self, post: Post) -> tuple[int, float, float, float, float, float, float]:
+        """The post's final views and its draws (the rules of :meth:`metrics`, each rate computed as written there)."""
+        pid, seed = post.post_id, self.seed
+        return (
+            int(self.followers(post.account_id, post.published) * reach(seed, pid)),
+            _u(seed, "hide", pid),
+            0.01 + 0.07 * _u(seed, "lr", pid),
+            0.001 + 0.009 * _u(seed, "cr", pid),
+            0.001 + 0.004 * _u(seed, "sr", pid),
+            _u(seed, "qr", pid),
+            _u(seed, "br", pid),
+        )
 
     def reference(self, post: Post) -> Reference | None:
         """The official post ``post`` reposts or quotes, or None when it is an original post.

@@ -332,6 +332,12 @@ class YouTubeUniverse:
         days = max(0, (now.astimezone(JAKARTA).date() - SUBSCRIBER_ANCHOR).days)
         return int(st["base"] * (1 + st["rate"]) ** days)  # type: ignore[operator]
 
+    def channel_title(self, channel_id: str) -> str:
+        """The channel's title (``snippet.title``; ``""`` for an unknown channel)."""
+        if channel_id not in self._known:
+            return ""
+        return f"{self.handles.get(channel_id) or 'Kanal ' + channel_id[2:8]} Official"
+
     def channel(self, channel_id: str, now: datetime) -> dict[str, object] | None:
         """Channel resource parts (``id``, ``snippet``, ``contentDetails``,
         ``statistics``) shaped and typed as Google sends them (counts are
@@ -344,7 +350,7 @@ class YouTubeUniverse:
         name = handle or f"Kanal {channel_id[2:8]}"
         subs = self.subscribers(channel_id, now)
         snippet: dict[str, object] = {
-            "title": f"{name} Official",
+            "title": self.channel_title(channel_id),
             "description": (
                 f"Kanal YouTube resmi {name}. Informasi kebijakan, layanan publik, "
                 "dan kegiatan terbaru."
@@ -516,7 +522,7 @@ class YouTubeUniverse:
             description=description,
             tags=tuple(tags),
             published_at=rfc3339(s.published),
-            channel_title=f"{self.handles.get(s.channel_id) or 'Kanal ' + s.channel_id[2:8]} Official",
+            channel_title=self.channel_title(s.channel_id),
             duration=iso8601_duration(self._duration_seconds(vid)),
             final_views=int(self.subscribers(s.channel_id, s.published) * reach(seed, vid)),
             hide_draw=_u(seed, "hide", vid),

@@ -356,16 +356,16 @@ class YouTubeApi:
         page, more = self.universe.upload_page(channel_id, now, after, max_results)
         if max_results == 0:
             more = self.universe.upload_count(channel_id, now) > 0
-        owner = self.universe.channel(channel_id, now)
-        owner_title = owner["snippet"]["title"] if owner else ""  # type: ignore[index]
+        owner_title = self.universe.channel_title(channel_id)
         items = []
         for offset, (vid, published) in enumerate(page):
+            published_at = rfc3339(published)
             res: dict[str, Any] = {
                 "id": base64.urlsafe_b64encode(f"{playlist_id}.{vid}".encode())
                 .decode()
                 .rstrip("="),
                 "snippet": {
-                    "publishedAt": rfc3339(published),
+                    "publishedAt": published_at,
                     "channelId": channel_id,
                     "title": self.universe.video_title(vid, now) or "",
                     "description": "",
@@ -376,7 +376,7 @@ class YouTubeApi:
                     "videoOwnerChannelTitle": owner_title,
                     "videoOwnerChannelId": channel_id,
                 },
-                "contentDetails": {"videoId": vid, "videoPublishedAt": rfc3339(published)},
+                "contentDetails": {"videoId": vid, "videoPublishedAt": published_at},
                 "status": {"privacyStatus": "public"},
             }
             res = self._select(res, parts)
