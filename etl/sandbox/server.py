@@ -569,7 +569,8 @@ class SandboxServer:
         if charged_day is not None and faults:
             self.youtube.refund((query.get("key") or [""])[0], charged_day)
         headers.update(extra)
-        body = _dumps(payload)
+        # Google's standard parameter prettyPrint=false asks for compact JSON (pretty-printed by default).
+        body = msgspec.json.encode(payload) if query.get("prettyPrint") == ["false"] else _dumps(payload)
         if faults.get("truncate") and status == 200:
             body = body[: len(body) // 2]
             self._count_fault("youtube.truncate")

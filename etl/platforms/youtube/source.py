@@ -26,9 +26,12 @@ SECRET_ENV = "YOUTUBE_API_KEY"
 DEFAULT_BASE_URL = "https://www.googleapis.com/youtube/v3"
 PACIFIC = ZoneInfo("America/Los_Angeles")
 
-CHANNELS = EndpointSpec("channels", "/channels", {"part": "snippet,statistics,contentDetails"}, batch_size=50)
-UPLOADS = EndpointSpec("playlistItems", "/playlistItems", {"part": "contentDetails,snippet"}, page_size=50)
-VIDEOS = EndpointSpec("videos", "/videos", {"part": "snippet,statistics,contentDetails"}, batch_size=50)
+#: Google pretty-prints every answer unless asked not to (a standard query parameter of its APIs): compact JSON is
+#: ~30% fewer bytes to receive, land, compress and decode.
+COMPACT = {"prettyPrint": "false"}
+CHANNELS = EndpointSpec("channels", "/channels", {"part": "snippet,statistics,contentDetails", **COMPACT}, batch_size=50)
+UPLOADS = EndpointSpec("playlistItems", "/playlistItems", {"part": "contentDetails,snippet", **COMPACT}, page_size=50)
+VIDEOS = EndpointSpec("videos", "/videos", {"part": "snippet,statistics,contentDetails", **COMPACT}, batch_size=50)
 
 #: Error reasons that mean the whole platform is unusable with these credentials: stop at once. Google's
 #: ``google.rpc.ErrorInfo`` reasons say it of the key or project (invalid, blocked for this API or this caller,

@@ -428,3 +428,6 @@ def test_answers_are_pretty_printed_utf8_as_google_sends_them(server: SandboxSer
     raw = get(server, "videos", part="snippet,statistics,contentDetails", id=",".join(ids)).content
     assert raw == json.dumps(json.loads(raw), indent=2, ensure_ascii=False).encode("utf-8")
     assert raw.startswith(b'{\n  "kind": "youtube#videoListResponse",\n')
+    compact = get(server, "videos", part="snippet,statistics,contentDetails", id=",".join(ids), prettyPrint="false").content
+    assert json.loads(compact) == json.loads(raw)
+    assert compact == json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":")).encode("utf-8")

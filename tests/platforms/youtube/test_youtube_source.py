@@ -56,6 +56,7 @@ def test_a_120_video_channel_costs_3_videos_calls(tmp_path) -> None:
     assert [p.path for p in paths] == ["/channels", "/playlistItems", "/playlistItems", "/playlistItems", "/videos", "/videos", "/videos"]
     assert [len(parse_qs(p.query)["id"][0].split(",")) for p in paths if p.path == "/videos"] == [50, 50, 20]
     assert parse_qs(paths[2].query)["pageToken"] == ["p2"]
+    assert {parse_qs(p.query)["prettyPrint"][0] for p in paths} == {"false"}  # compact answers: fewer bytes
     assert result.outcomes["youtube:X:0"].status == "ok"
     assert (result.api_calls, result.units) == (7, 7)
     landed = list(read_landing(tmp_path / "part.jsonl.gz"))
