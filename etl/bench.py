@@ -148,10 +148,14 @@ class Night:
     stages: dict[str, float]
     calls: dict[str, int]
     rows: dict[str, int]
+    #: Garbage collections in this process during the night, and the seconds they took (etl.gc_tuning).
+    collections: int = 0
+    collection_seconds: float = 0.0
 
 
 def run_night(url: str, accounts_csv: Path, day: date, data_dir: Path, latency_ms: float = 0.0) -> Night:
     """One night of the four DAGs into the warehouse at ``url``; Airflow must be configured and migrated."""
+    from etl.gc_tuning import CollectionClock  # noqa: PLC0415
     from etl.harness import DagRunner, point_sources_at, sandbox  # noqa: PLC0415
     from etl.warehouse import Warehouse  # noqa: PLC0415
 
@@ -163,7 +167,7 @@ def run_night(url: str, accounts_csv: Path, day: date, data_dir: Path, latency_m
         point_sources_at(api)
         runner = DagRunner()
         cpu0, started = time.process_time(), time.perf_counter()
-        with timed_stages(watch), watch.stage(AIRFLOW):
+        with CollectionClock() as collected, timed_stages(watch), watch.stage(AIRFLOW):
             states = runner.night(day, api)
         wall, cpu = time.perf_counter() - started, time.process_time() - cpu0
         calls = api.stats()["requests"]
@@ -179,7 +183,8 @@ def run_night(url: str, accounts_csv: Path, day: date, data_dir: Path, latency_m
     finally:
         warehouse.dispose()
     engine = url.split(":", 1)[0].split("+", 1)[0]
-    return Night(engine, rows["accounts"], wall, cpu, sandbox_cpu, states, dict(watch.seconds), calls, rows)
+    return Night(engine, rows["accounts"], wall, cpu, sandbox_cpu, states, dict(watch.seconds), calls, rows,
+                 collected.collections, collected.seconds)
 
 
 def _children_cpu() -> float:
@@ -245,6 +250,7 @@ def report(night: Night, latency_ms: float, parallel: dict[str, tuple[int, int]]
         f"  wall {night.wall:.1f}s, CPU {night.cpu:.1f}s in this process + {night.sandbox_cpu:.1f}s in the sandbox (PostgreSQL not counted), "
         f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB, load average "
         + " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        f"  garbage collection in this process: {night.collections:,} collections, {night.collection_seconds:.1f}s",
     ]
     for stage, seconds in sorted(night.stages.items(), key=lambda kv: -kv[1]):
         lines.append(f"  {stage:<28} {seconds:7.1f}s  {seconds / night.wall:4.0%}")

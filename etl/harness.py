@@ -208,10 +208,14 @@ class DagRunner:
     def __init__(self) -> None:
         from airflow.dag_processing.dagbag import DagBag  # noqa: PLC0415
 
+        from etl.gc_tuning import tune_for_batch_work  # noqa: PLC0415
+
         bag = DagBag(dag_folder=os.environ["AIRFLOW__CORE__DAGS_FOLDER"], safe_mode=False)
         if bag.import_errors:
             raise RuntimeError(f"DAG import errors: {bag.import_errors}")
         self.dags = bag.dags
+        # The nights run in this process: Airflow and the parsed DAGs are alive for good from here on.
+        tune_for_batch_work()
         #: DAG id -> run id of its last run started by :meth:`run`.
         self.last_run_ids: dict[str, str] = {}
 

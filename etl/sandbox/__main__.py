@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
+from etl.gc_tuning import tune_for_batch_work
+
 from .server import SandboxServer
 
 log = logging.getLogger("etl.sandbox")
@@ -64,6 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         campaign_hashtags=args.campaign_hashtags,
         latency_seconds=args.latency_ms / 1000,
     )
+    tune_for_batch_work()  # the universes' rules and the accounts are loaded: they live as long as the process
     if args.clock:
         sandbox.set_clock(datetime.fromisoformat(args.clock.replace("Z", "+00:00")))
     stop = threading.Event()

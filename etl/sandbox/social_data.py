@@ -222,10 +222,7 @@ class SocialUniverse:
         """The post's final views and its draws (the rules of :meth:`metrics`, each rate computed as written there)."""
         pid, seed = post.post_id, self.seed
         return (
-            int(self.followers(post.account_id, post.published) * reach(seed, pid)),
-            _u(seed, "hide", pid),
-            0.01 + 0.07 * _u(seed, "lr", pid),
-            0.001 + 0.009 * _u(seed, "cr", pid),
+            *engagement_draws(seed, pid, self.followers(post.account_id, post.published)),
             0.001 + 0.004 * _u(seed, "sr", pid),
             _u(seed, "qr", pid),
             _u(seed, "br", pid),
@@ -274,6 +271,17 @@ class SocialUniverse:
         if self.is_campaign(post):
             text += " #" + self.campaign_hashtags[_h(self.seed, "camptag", pid) % len(self.campaign_hashtags)]
         return text
+
+
+def engagement_draws(seed: object, post_id: str, audience: int) -> tuple[int, float, float, float]:
+    """What every platform's post draws alike: its final views (``audience`` × :func:`reach`), the draw that hides its
+    like count when below the hide-likes ratio, its like rate (1-8% of views) and comment rate (0.1-1%)."""
+    return (
+        int(audience * reach(seed, post_id)),
+        _u(seed, "hide", post_id),
+        0.01 + 0.07 * _u(seed, "lr", post_id),
+        0.001 + 0.009 * _u(seed, "cr", post_id),
+    )
 
 
 def reach(seed: object, post_id: str) -> float:

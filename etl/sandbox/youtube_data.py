@@ -51,7 +51,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from .social_data import _h, _u, reach, rfc3339
+from .social_data import _h, _u, engagement_draws, rfc3339
 
 JAKARTA = ZoneInfo("Asia/Jakarta")
 HISTORY_DAYS = 400
@@ -336,7 +336,10 @@ class YouTubeUniverse:
         """The channel's title (``snippet.title``; ``""`` for an unknown channel)."""
         if channel_id not in self._known:
             return ""
-        return f"{self.handles.get(channel_id) or 'Kanal ' + channel_id[2:8]} Official"
+        return f"{self._channel_name(channel_id)} Official"
+
+    def _channel_name(self, channel_id: str) -> str:
+        return self.handles.get(channel_id) or f"Kanal {channel_id[2:8]}"
 
     def channel(self, channel_id: str, now: datetime) -> dict[str, object] | None:
         """Channel resource parts (``id``, ``snippet``, ``contentDetails``,
@@ -347,12 +350,11 @@ class YouTubeUniverse:
             return None
         st = self._channel_static(channel_id)
         handle = self.handles.get(channel_id)
-        name = handle or f"Kanal {channel_id[2:8]}"
         subs = self.subscribers(channel_id, now)
         snippet: dict[str, object] = {
             "title": self.channel_title(channel_id),
             "description": (
-                f"Kanal YouTube resmi {name}. Informasi kebijakan, layanan publik, "
+                f"Kanal YouTube resmi {self._channel_name(channel_id)}. Informasi kebijakan, layanan publik, "
                 "dan kegiatan terbaru."
             ),
             "publishedAt": st["published_at"],
@@ -517,6 +519,7 @@ class YouTubeUniverse:
         seed, vid = self.seed, s.video_id
         title, description, tags = self._text(s)
         nocomments = _u(seed, "nocmt", vid) < self.comments_disabled_ratio
+        final_views, hide_draw, like_rate, comment_rate = engagement_draws(seed, vid, self.subscribers(s.channel_id, s.published))
         return _VideoStatic(
             title=title,
             description=description,
@@ -524,10 +527,10 @@ class YouTubeUniverse:
             published_at=rfc3339(s.published),
             channel_title=self.channel_title(s.channel_id),
             duration=iso8601_duration(self._duration_seconds(vid)),
-            final_views=int(self.subscribers(s.channel_id, s.published) * reach(seed, vid)),
-            hide_draw=_u(seed, "hide", vid),
-            like_rate=0.01 + 0.07 * _u(seed, "lr", vid),
-            comment_rate=None if nocomments else 0.001 + 0.009 * _u(seed, "cr", vid),
+            final_views=final_views,
+            hide_draw=hide_draw,
+            like_rate=like_rate,
+            comment_rate=None if nocomments else comment_rate,
         )
 
     def _duration_seconds(self, vid: str) -> int:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 
 import pytest
 
 from etl.bench import STAGES, main
+from etl.gc_tuning import BATCH_THRESHOLDS
 
 pytestmark = [pytest.mark.airflow, pytest.mark.postgres]
 
@@ -18,6 +20,8 @@ def test_small_bench_runs_the_night_on_both_engines_and_accounts_for_every_stage
     admin = postgres_server.replace("postgresql://", "postgresql+psycopg://", 1)
     monkeypatch.delenv("PANTAU_NO_AIRFLOW_CONNECTIONS", raising=False)  # the DAG reads the sandbox's connections
     saved = dict(os.environ)
+    thresholds = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # CPython's defaults: an earlier test's DagRunner may have tuned this process already
     try:
         assert main(["--scale", "small", "--postgres", admin]) == 0
     finally:
@@ -35,3 +39,8 @@ def test_small_bench_runs_the_night_on_both_engines_and_accounts_for_every_stage
     for stage in {"Airflow overhead", *(name for _, _, name in STAGES)}:
         assert len(re.findall(rf"^  {re.escape(stage)} +\d+\.\ds +\d+%$", out, re.M)) == 2, stage
     assert len(re.findall(r"^    youtube +[\d,]+ calls, \d+ shards x \d+ in flight: \+ +\d+s", out, re.M)) == 2
+    assert len(re.findall(r"^  garbage collection in this process: [\d,]+ collections, \d+\.\ds$", out, re.M)) == 2
+    # The nights ran in this process, collecting garbage at the batch thresholds.
+    tuned = gc.get_threshold()
+    gc.set_threshold(*thresholds)
+    assert tuned == BATCH_THRESHOLDS
