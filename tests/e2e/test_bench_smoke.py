@@ -28,6 +28,9 @@ def test_small_bench_runs_the_night_on_both_engines_and_accounts_for_every_stage
         # The bench points the process at its sandbox, registry and warehouse: none of it may outlive the test.
         os.environ.clear()
         os.environ.update(saved)
+        # Nor may its garbage collection settings (read first: the nights ran in this process).
+        tuned = gc.get_threshold()
+        gc.set_threshold(*thresholds)
     out = capsys.readouterr().out
     heads = re.findall(r"^(duckdb|postgresql): (\d+) accounts, ([\d,]+) post snapshots, ([\d,]+) articles, (\d+) rows quarantined; "
                        r"registry_sync success, social_metrics success, news_mentions success, agency_indicators success$", out, re.M)
@@ -41,6 +44,4 @@ def test_small_bench_runs_the_night_on_both_engines_and_accounts_for_every_stage
     assert len(re.findall(r"^    youtube +[\d,]+ calls, \d+ shards x \d+ in flight: \+ +\d+s", out, re.M)) == 2
     assert len(re.findall(r"^  garbage collection in this process: [\d,]+ collections, \d+\.\ds$", out, re.M)) == 2
     # The nights ran in this process, collecting garbage at the batch thresholds.
-    tuned = gc.get_threshold()
-    gc.set_threshold(*thresholds)
     assert tuned == BATCH_THRESHOLDS
