@@ -386,3 +386,77 @@ def test_duckdb_checkpoints_when_its_log_passes_a_gigabyte(tmp_path: Path) -> No
         assert warehouse.query("SELECT current_setting('checkpoint_threshold')") == [("953.6 MiB",)]
     finally:
         warehouse.dispose()
+
+
+class StatementLog:
+    """The statements a warehouse's engine sends, as the server receives them (a SQLAlchemy event, no stub)."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.engine, self.statements = warehouse.engine, []
+
+    def _executed(self, conn: object, cursor: object, statement: str, *args: object) -> None:
+        self.statements.append(" ".join(statement.split()))
+
+    def __enter__(self) -> list[str]:
+        sa.event.listen(self.engine, "before_cursor_execute", self._executed)
+        return self.statements
+
+    def __exit__(self, *exc: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._executed)
+
+
+def dim_post_writes(statements: list[str]) -> list[str]:
+    """Each statement that writes dim_post, as 'insert' (no ON CONFLICT) or 'merge'."""
+    return ["merge" if "ON CONFLICT" in s else "insert" for s in statements if s.startswith("INSERT INTO dim_post")]
+
+
+def test_new_rows_are_inserted_without_the_conflict_check_on_postgresql(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first night's posts are all new: on PostgreSQL the merge's INSERT runs without its ON CONFLICT clause (issue 11:
+    the speculative insertion was ~40% of the merge). A staged row the table already holds sends the night through the
+    whole merge, which gives the merge's result: updated titles, the new post added once, first_seen_on kept."""
+    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
+    postgres = warehouse.dialect == "postgresql"
+    with StatementLog(warehouse) as statements, warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", posts_frame({"p1": "one", "p2": "two"}), "dim_post", {"snapshot_date": DAY})
+    assert dim_post_writes(statements) == (["insert"] if postgres else ["merge"])
+    later = date(2026, 11, 3)
+    with StatementLog(warehouse) as statements, warehouse.transaction() as conn:
+        warehouse.merge(conn, "posts", posts_frame({"p3": "three", "p2": "TWO"}), "dim_post", {"snapshot_date": later})
+    assert dim_post_writes(statements) == (["insert", "merge"] if postgres else ["merge"])
+    assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, title, first_seen_on FROM dim_post ORDER BY 1")] == [
+        ("p1", "one", DAY), ("p2", "TWO", DAY), ("p3", "three", later)]
+    with StatementLog(warehouse) as statements, warehouse.transaction() as conn:  # below the threshold: the merge alone
+        warehouse.merge(conn, "posts", posts_frame({"p4": "four"}), "dim_post", {"snapshot_date": later})
+    assert dim_post_writes(statements) == ["merge"]
+    assert warehouse.table_counts(["dim_post"]) == {"dim_post": 4}
+
+
+@pytest.mark.postgres
+def test_an_integrity_error_other_than_a_known_row_is_the_merges_own(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The plain insert's failure is never what the user sees: after it the whole merge runs, and its own error
+    (the statement with ON CONFLICT) fails the load; nothing of the attempt stays."""
+    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
+    warehouse = Warehouse(pg_url)
+    warehouse.migrate()
+    try:
+        posts = posts_frame({"p1": "one", "p2": "two"})
+        posts.loc[1, "account_key"] = None
+        with StatementLog(warehouse) as statements, pytest.raises(sa.exc.IntegrityError) as failed:
+            with warehouse.transaction() as conn:
+                warehouse.merge(conn, "posts", posts, "dim_post", {"snapshot_date": DAY})
+        assert dim_post_writes(statements) == ["insert", "merge"]
+        assert 'null value in column "account_key" of relation "dim_post"' in str(failed.value.orig)
+        assert "ON CONFLICT" in failed.value.statement
+        assert warehouse.table_counts(["dim_post"]) == {"dim_post": 0}
+    finally:
+        warehouse.dispose()
+
+
+def test_only_a_single_insert_on_conflict_merge_has_an_insert_to_try_first() -> None:
+    from etl.warehouse import _insert_without_conflict
+
+    assert _insert_without_conflict("-- why\nINSERT INTO t (a)\nSELECT a FROM s\nON CONFLICT (a) DO NOTHING;\n") == (
+        "INSERT INTO t (a)\nSELECT a FROM s")
+    assert _insert_without_conflict("INSERT INTO t (a) SELECT a FROM s;\n") is None  # no ON CONFLICT: nothing to gain
+    assert _insert_without_conflict("DELETE FROM t WHERE a IN (SELECT a FROM s);\nINSERT INTO t SELECT a FROM s ON CONFLICT DO NOTHING;\n") is None
+    assert _insert_without_conflict("UPDATE t SET b = s.b FROM s WHERE t.a = s.a;\n") is None
