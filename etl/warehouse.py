@@ -271,8 +271,9 @@ class Warehouse:
 
         Only on PostgreSQL (a failed statement inside a DuckDB transaction aborts it: no savepoints there), for a
         merge that is one ``INSERT .. ON CONFLICT`` of at least INSERT_FIRST_ROWS rows. A row the target already
-        holds (or any other integrity error) rolls the attempt back to its savepoint, and the merge then runs
-        whole: the result is the merge's in every case, and a rerun still rewrites nothing.
+        holds (or any other integrity or data error) rolls the attempt back to its savepoint, and the merge then
+        runs whole: the result, and the error bad data gives, are the merge's, and a rerun still rewrites nothing.
+        A timeout or a lost connection is raised as it is (running the merge after it would only wait again).
         """
         if self.dialect != "postgresql" or staged < INSERT_FIRST_ROWS:
             return False
@@ -282,7 +283,7 @@ class Warehouse:
         try:
             with conn.begin_nested():
                 conn.execute(sa.text(insert), dict(params or {}))
-        except sa.exc.IntegrityError:
+        except (sa.exc.IntegrityError, sa.exc.DataError):  # then the merge runs and raises its own error, if any
             return False
         return True
 
@@ -316,8 +317,13 @@ def _insert_without_conflict(merge: str) -> str | None:
     statements = split_statements(merge)
     if len(statements) != 1 or not statements[0].upper().startswith("INSERT"):
         return None
-    insert, conflict, _ = statements[0].partition("ON CONFLICT")
-    return insert.rstrip() if conflict else None
+    # The clause starts a line of its own in every merge file; a line that is anything else (an inline comment or a
+    # string that mentions it) must not cut the statement short.
+    parts = _CONFLICT_LINE.split(statements[0])
+    return parts[0].rstrip() if len(parts) == 2 else None
+
+
+_CONFLICT_LINE = re.compile(r"^\s*ON CONFLICT\b", re.M)
 
 
 #: Columns of each staging table, by dialect and the text of its sql/staging file (read from the database once per

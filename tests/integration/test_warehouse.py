@@ -220,9 +220,11 @@ def test_a_column_arrow_cannot_type_is_loaded_value_by_value(warehouse: Warehous
 
 
 @pytest.mark.postgres
-def test_a_rerun_rewrites_no_unchanged_row(pg_url: str) -> None:
+def test_a_rerun_rewrites_no_unchanged_row(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # xmin is the transaction that wrote a row version: an unchanged row keeps it through a rerun,
-    # a changed one gets the rerun's.
+    # a changed one gets the rerun's. Two rows are enough for the insert tried first (its failed attempt
+    # on the rerun must write nothing either).
+    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
     warehouse = Warehouse(pg_url)
     warehouse.migrate()
     try:
@@ -250,9 +252,11 @@ def test_a_rerun_rewrites_no_unchanged_row(pg_url: str) -> None:
 
 
 @pytest.mark.postgres
-def test_a_normal_night_rewrites_no_known_post(pg_url: str) -> None:
+def test_a_normal_night_rewrites_no_known_post(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     # Every post is seen again every night of its re-pull window; nothing in its dim_post row changes, so the row
-    # keeps the version the first night wrote (xmin) while the night's snapshots are added.
+    # keeps the version the first night wrote (xmin) while the night's snapshots are added (through the insert
+    # tried first: two rows are enough here).
+    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
     warehouse = Warehouse(pg_url)
     warehouse.migrate()
     try:
@@ -457,6 +461,43 @@ def test_only_a_single_insert_on_conflict_merge_has_an_insert_to_try_first() -> 
 
     assert _insert_without_conflict("-- why\nINSERT INTO t (a)\nSELECT a FROM s\nON CONFLICT (a) DO NOTHING;\n") == (
         "INSERT INTO t (a)\nSELECT a FROM s")
+    # Only a line that starts with the clause cuts: an inline comment that names it keeps the filter after it.
+    assert _insert_without_conflict("INSERT INTO t (a)\nSELECT a FROM s -- what ON CONFLICT skips\nWHERE a > 1\n"
+                                    "ON CONFLICT (a) DO NOTHING;\n") == "INSERT INTO t (a)\nSELECT a FROM s -- what ON CONFLICT skips\nWHERE a > 1"
     assert _insert_without_conflict("INSERT INTO t (a) SELECT a FROM s;\n") is None  # no ON CONFLICT: nothing to gain
     assert _insert_without_conflict("DELETE FROM t WHERE a IN (SELECT a FROM s);\nINSERT INTO t SELECT a FROM s ON CONFLICT DO NOTHING;\n") is None
     assert _insert_without_conflict("UPDATE t SET b = s.b FROM s WHERE t.a = s.a;\n") is None
+
+
+def test_every_single_upsert_merge_file_is_cut_just_before_its_conflict_clause() -> None:
+    """What the insert tried first runs is each real merge file's statement up to the line that starts ON CONFLICT."""
+    from etl.warehouse import SQL_DIR, _insert_without_conflict, split_statements
+
+    cut = {p.stem: (_insert_without_conflict(p.read_text(encoding="utf-8")), split_statements(p.read_text(encoding="utf-8")))
+           for p in sorted((SQL_DIR / "merge").glob("*.sql"))}
+    tried = sorted(name for name, (insert, _) in cut.items() if insert is not None)
+    assert tried == ["campaign", "dim_agency", "dim_outlet", "dim_post", "dim_post_export", "etl_account_coverage",
+                     "etl_account_coverage_export", "etl_news_feed_health", "etl_run", "fact_account_daily",
+                     "fact_account_daily_export", "fact_news_article", "fact_post_metrics_daily",
+                     "fact_post_metrics_daily_export"]
+    for name in tried:
+        insert, (statement,) = cut[name]
+        assert statement[len(insert):].lstrip().startswith("ON CONFLICT ("), name
+        assert statement.startswith(insert) and "ON CONFLICT" not in insert, name
+
+
+@pytest.mark.postgres
+def test_a_data_error_is_the_merges_own_too(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A value the attempt cannot cast fails the merge too, and the user sees the merge's statement."""
+    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
+    warehouse = Warehouse(pg_url)
+    warehouse.migrate()
+    try:
+        with StatementLog(warehouse) as statements, pytest.raises(sa.exc.DataError) as failed:
+            with warehouse.transaction() as conn:
+                warehouse.merge(conn, "posts", posts_frame({"p1": "one", "p2": "two"}), "dim_post", {"snapshot_date": "2026-13-01"})
+        assert dim_post_writes(statements) == ["insert", "merge"]
+        assert 'date/time field value out of range: "2026-13-01"' in str(failed.value.orig)
+        assert "ON CONFLICT" in failed.value.statement
+    finally:
+        warehouse.dispose()
