@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
@@ -36,6 +37,18 @@ def metrics_frame(likes: dict[str, int | None], day: date = DAY, gaps: dict[str,
             for pid, n in likes.items()
         ]
     ).astype({"likes": "Int64", "shares": "Int64", "saves": "Int64", "quotes": "Int64"})
+
+
+@pytest.fixture
+def insert_first_pg(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Warehouse]:
+    """A migrated PostgreSQL warehouse that tries the plain insert first from two staged rows on."""
+    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
+    warehouse = Warehouse(pg_url)
+    warehouse.migrate()
+    try:
+        yield warehouse
+    finally:
+        warehouse.dispose()
 
 
 def test_migrations_create_every_table_once(warehouse: Warehouse) -> None:
@@ -220,61 +233,52 @@ def test_a_column_arrow_cannot_type_is_loaded_value_by_value(warehouse: Warehous
 
 
 @pytest.mark.postgres
-def test_a_rerun_rewrites_no_unchanged_row(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_rerun_rewrites_no_unchanged_row(insert_first_pg: Warehouse) -> None:
     # xmin is the transaction that wrote a row version: an unchanged row keeps it through a rerun,
     # a changed one gets the rerun's. Two rows are enough for the insert tried first (its failed attempt
     # on the rerun must write nothing either).
-    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
-    warehouse = Warehouse(pg_url)
-    warehouse.migrate()
-    try:
-        def load(likes: dict[str, int | None]) -> None:
-            with warehouse.transaction() as conn:
-                warehouse.merge(conn, "posts", posts_frame({"p1": "one", "p2": "two"}), "dim_post", {"snapshot_date": DAY})
-                warehouse.merge(conn, "post_metrics", metrics_frame(likes), "fact_post_metrics_daily")
+    warehouse = insert_first_pg
 
-        def versions() -> list[tuple[str, str, str]]:
-            return [tuple(r) for r in warehouse.query(
-                "SELECT p.platform_post_id, p.xmin::text, m.xmin::text FROM dim_post p JOIN fact_post_metrics_daily m "
-                "USING (platform, platform_post_id) ORDER BY 1")]
+    def load(likes: dict[str, int | None]) -> None:
+        with warehouse.transaction() as conn:
+            warehouse.merge(conn, "posts", posts_frame({"p1": "one", "p2": "two"}), "dim_post", {"snapshot_date": DAY})
+            warehouse.merge(conn, "post_metrics", metrics_frame(likes), "fact_post_metrics_daily")
 
-        load({"p1": 5, "p2": None})
-        first = versions()
-        load({"p1": 5, "p2": None})
-        assert versions() == first
-        load({"p1": 5, "p2": 7})
-        after = versions()
-        assert after[0] == first[0]
-        assert after[1][1] == first[1][1] and after[1][2] != first[1][2]
-        assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, likes FROM fact_post_metrics_daily ORDER BY 1")] == [("p1", 5), ("p2", 7)]
-    finally:
-        warehouse.dispose()
+    def versions() -> list[tuple[str, str, str]]:
+        return [tuple(r) for r in warehouse.query(
+            "SELECT p.platform_post_id, p.xmin::text, m.xmin::text FROM dim_post p JOIN fact_post_metrics_daily m "
+            "USING (platform, platform_post_id) ORDER BY 1")]
+
+    load({"p1": 5, "p2": None})
+    first = versions()
+    load({"p1": 5, "p2": None})
+    assert versions() == first
+    load({"p1": 5, "p2": 7})
+    after = versions()
+    assert after[0] == first[0]
+    assert after[1][1] == first[1][1] and after[1][2] != first[1][2]
+    assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, likes FROM fact_post_metrics_daily ORDER BY 1")] == [("p1", 5), ("p2", 7)]
 
 
 @pytest.mark.postgres
-def test_a_normal_night_rewrites_no_known_post(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_normal_night_rewrites_no_known_post(insert_first_pg: Warehouse) -> None:
     # Every post is seen again every night of its re-pull window; nothing in its dim_post row changes, so the row
     # keeps the version the first night wrote (xmin) while the night's snapshots are added (through the insert
     # tried first: two rows are enough here).
-    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
-    warehouse = Warehouse(pg_url)
-    warehouse.migrate()
-    try:
-        load_day(warehouse, date(2026, 11, 2), {"p1": 1, "p2": 1})
-        first = warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post ORDER BY 1")
-        load_day(warehouse, date(2026, 11, 3), {"p1": 2, "p2": 2})
-        assert warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post ORDER BY 1") == first
-        assert seen(warehouse) == [("p1", date(2026, 11, 2), date(2026, 11, 3)), ("p2", date(2026, 11, 2), date(2026, 11, 3))]
-        deletions = pd.DataFrame([{"platform": "youtube", "platform_post_id": "p2", "snapshot_date": date(2026, 11, 4)}])
-        with warehouse.transaction() as conn:
-            warehouse.merge(conn, "post_deletions", deletions, "post_deletions")
-        flagged = warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post WHERE is_deleted")
-        assert [r[0] for r in flagged] == ["p2"]
-        with warehouse.transaction() as conn:
-            warehouse.merge(conn, "post_deletions", deletions, "post_deletions")
-        assert warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post WHERE is_deleted") == flagged  # the rerun wrote nothing
-    finally:
-        warehouse.dispose()
+    warehouse = insert_first_pg
+    load_day(warehouse, date(2026, 11, 2), {"p1": 1, "p2": 1})
+    first = warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post ORDER BY 1")
+    load_day(warehouse, date(2026, 11, 3), {"p1": 2, "p2": 2})
+    assert warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post ORDER BY 1") == first
+    assert seen(warehouse) == [("p1", date(2026, 11, 2), date(2026, 11, 3)), ("p2", date(2026, 11, 2), date(2026, 11, 3))]
+    deletions = pd.DataFrame([{"platform": "youtube", "platform_post_id": "p2", "snapshot_date": date(2026, 11, 4)}])
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "post_deletions", deletions, "post_deletions")
+    flagged = warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post WHERE is_deleted")
+    assert [r[0] for r in flagged] == ["p2"]
+    with warehouse.transaction() as conn:
+        warehouse.merge(conn, "post_deletions", deletions, "post_deletions")
+    assert warehouse.query("SELECT platform_post_id, xmin::text FROM dim_post WHERE is_deleted") == flagged  # the rerun wrote nothing
 
 
 def test_every_column_a_guarded_merge_sets_is_in_its_guard() -> None:
@@ -436,24 +440,25 @@ def test_new_rows_are_inserted_without_the_conflict_check_on_postgresql(warehous
 
 
 @pytest.mark.postgres
-def test_an_integrity_error_other_than_a_known_row_is_the_merges_own(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(("null_column", "snapshot_date", "error", "message"), [
+    ("account_key", DAY, sa.exc.IntegrityError, 'null value in column "account_key" of relation "dim_post"'),
+    (None, "2026-13-01", sa.exc.DataError, 'date/time field value out of range: "2026-13-01"'),
+])
+def test_bad_data_fails_with_the_merges_own_error(insert_first_pg: Warehouse, null_column: str | None, snapshot_date: object,
+                                                  error: type[Exception], message: str) -> None:
     """The plain insert's failure is never what the user sees: after it the whole merge runs, and its own error
     (the statement with ON CONFLICT) fails the load; nothing of the attempt stays."""
-    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
-    warehouse = Warehouse(pg_url)
-    warehouse.migrate()
-    try:
-        posts = posts_frame({"p1": "one", "p2": "two"})
-        posts.loc[1, "account_key"] = None
-        with StatementLog(warehouse) as statements, pytest.raises(sa.exc.IntegrityError) as failed:
-            with warehouse.transaction() as conn:
-                warehouse.merge(conn, "posts", posts, "dim_post", {"snapshot_date": DAY})
-        assert dim_post_writes(statements) == ["insert", "merge"]
-        assert 'null value in column "account_key" of relation "dim_post"' in str(failed.value.orig)
-        assert "ON CONFLICT" in failed.value.statement
-        assert warehouse.table_counts(["dim_post"]) == {"dim_post": 0}
-    finally:
-        warehouse.dispose()
+    warehouse = insert_first_pg
+    posts = posts_frame({"p1": "one", "p2": "two"})
+    if null_column:
+        posts.loc[1, null_column] = None
+    with StatementLog(warehouse) as statements, pytest.raises(error) as failed:
+        with warehouse.transaction() as conn:
+            warehouse.merge(conn, "posts", posts, "dim_post", {"snapshot_date": snapshot_date})
+    assert dim_post_writes(statements) == ["insert", "merge"]
+    assert message in str(failed.value.orig)
+    assert "ON CONFLICT" in failed.value.statement
+    assert warehouse.table_counts(["dim_post"]) == {"dim_post": 0}
 
 
 def test_only_a_single_insert_on_conflict_merge_has_an_insert_to_try_first() -> None:
@@ -484,20 +489,3 @@ def test_every_single_upsert_merge_file_is_cut_just_before_its_conflict_clause()
         insert, (statement,) = cut[name]
         assert statement[len(insert):].lstrip().startswith("ON CONFLICT ("), name
         assert statement.startswith(insert) and "ON CONFLICT" not in insert, name
-
-
-@pytest.mark.postgres
-def test_a_data_error_is_the_merges_own_too(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A value the attempt cannot cast fails the merge too, and the user sees the merge's statement."""
-    monkeypatch.setattr(warehouse_module, "INSERT_FIRST_ROWS", 2)
-    warehouse = Warehouse(pg_url)
-    warehouse.migrate()
-    try:
-        with StatementLog(warehouse) as statements, pytest.raises(sa.exc.DataError) as failed:
-            with warehouse.transaction() as conn:
-                warehouse.merge(conn, "posts", posts_frame({"p1": "one", "p2": "two"}), "dim_post", {"snapshot_date": "2026-13-01"})
-        assert dim_post_writes(statements) == ["insert", "merge"]
-        assert 'date/time field value out of range: "2026-13-01"' in str(failed.value.orig)
-        assert "ON CONFLICT" in failed.value.statement
-    finally:
-        warehouse.dispose()
