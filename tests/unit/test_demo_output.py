@@ -31,3 +31,21 @@ def test_a_command_ends_with_its_exit_code_and_everything_it_printed() -> None:
     script = "import sys; print('rows loaded'); print('a warning', file=sys.stderr); from etl.harness import exit_quietly; exit_quietly(3)"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
     assert (done.returncode, done.stdout, done.stderr) == (3, "rows loaded\n", "a warning\n")
+
+
+def test_the_demo_runs_each_platform_of_the_sandbox_registry_as_one_shard() -> None:
+    import csv
+    from collections import Counter
+
+    from etl.demo import DEMO_SHARD_SIZE, use_demo_shards
+    from etl.settings import PROJECT_ROOT
+
+    with (PROJECT_ROOT / "registry" / "sandbox" / "accounts.csv").open(encoding="utf-8") as fh:
+        per_platform = Counter(row["platform"] for row in csv.DictReader(fh))
+    assert per_platform["youtube"] == 1032 and max(per_platform.values()) <= DEMO_SHARD_SIZE
+    environ: dict[str, str] = {}
+    use_demo_shards(environ)
+    assert environ == {"PANTAU_SHARD_SIZE": "2000"}
+    environ = {"PANTAU_SHARD_SIZE": "100"}  # the user's setting wins
+    use_demo_shards(environ)
+    assert environ == {"PANTAU_SHARD_SIZE": "100"}
