@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
@@ -489,3 +491,38 @@ def test_every_single_upsert_merge_file_is_cut_just_before_its_conflict_clause()
         insert, (statement,) = cut[name]
         assert statement[len(insert):].lstrip().startswith("ON CONFLICT ("), name
         assert statement.startswith(insert) and "ON CONFLICT" not in insert, name
+
+
+@pytest.mark.postgres
+def test_a_load_of_rows_another_load_is_inserting_waits_for_it_then_merges(insert_first_pg: Warehouse) -> None:
+    """Two workers loading the same posts (a retried task beside the first attempt): the second's plain insert
+    waits on the first's uncommitted rows, meets them once they are committed, and its merge then updates them."""
+    warehouse = insert_first_pg
+    first = warehouse.engine.connect()
+    transaction = first.begin()
+    warehouse.merge(first, "posts", posts_frame({"p1": "one", "p2": "two"}), "dim_post", {"snapshot_date": DAY})
+    failures: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            with warehouse.transaction() as conn:
+                warehouse.merge(conn, "posts", posts_frame({"p1": "ONE", "p2": "two", "p3": "three"}), "dim_post", {"snapshot_date": DAY})
+        except BaseException as exc:  # reported by the test's own thread, below
+            failures.append(exc)
+
+    with StatementLog(warehouse) as statements:
+        worker = threading.Thread(target=second)
+        worker.start()
+        waiting, deadline = 0, time.monotonic() + 20
+        while not waiting and time.monotonic() < deadline:
+            time.sleep(0.05)
+            waiting = warehouse.query("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND wait_event_type = 'Lock'")[0][0]
+        assert waiting == 1  # the second load is blocked on the first's rows
+        transaction.commit()
+        first.close()
+        worker.join(timeout=30)
+    assert failures == [] and not worker.is_alive()
+    assert dim_post_writes(statements) == ["insert", "merge"]
+    assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, title FROM dim_post ORDER BY 1")] == [
+        ("p1", "ONE"), ("p2", "two"), ("p3", "three")]
