@@ -41,6 +41,28 @@ def metrics_frame(likes: dict[str, int | None], day: date = DAY, gaps: dict[str,
     ).astype({"likes": "Int64", "shares": "Int64", "saves": "Int64", "quotes": "Int64"})
 
 
+class StatementLog:
+    """The statements a warehouse's engine sends, as the server receives them (a SQLAlchemy event, no stub)."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.engine, self.statements = warehouse.engine, []
+
+    def _executed(self, conn: object, cursor: object, statement: str, *args: object) -> None:
+        self.statements.append(" ".join(statement.split()))
+
+    def __enter__(self) -> list[str]:
+        sa.event.listen(self.engine, "before_cursor_execute", self._executed)
+        return self.statements
+
+    def __exit__(self, *exc: object) -> None:
+        sa.event.remove(self.engine, "before_cursor_execute", self._executed)
+
+
+def dim_post_writes(statements: list[str]) -> list[str]:
+    """Each statement that writes dim_post, as 'insert' (no ON CONFLICT) or 'merge'."""
+    return ["merge" if "ON CONFLICT" in s else "insert" for s in statements if s.startswith("INSERT INTO dim_post")]
+
+
 @pytest.fixture
 def insert_first_pg(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Warehouse]:
     """A migrated PostgreSQL warehouse that tries the plain insert first from two staged rows on."""
@@ -350,19 +372,10 @@ def test_an_empty_frame_is_merged_without_a_staging_table(warehouse: Warehouse) 
                           "snapshot_date": pd.Series(dtype=object)})
     with warehouse.transaction() as conn:
         assert warehouse.merge(conn, "post_deletions", empty, "post_deletions") == 0  # learns the staging columns
-    statements: list[str] = []
-
-    def executed(conn: object, cursor: object, statement: str, *args: object) -> None:
-        statements.append(statement)
-
-    sa.event.listen(warehouse.engine, "before_cursor_execute", executed)
-    try:
-        with warehouse.transaction() as conn:
-            assert warehouse.merge(conn, "post_deletions", empty, "post_deletions") == 0
-            with pytest.raises(ValueError, match=r"frame post_deletions lacks staging columns \['snapshot_date'\]"):
-                warehouse.merge(conn, "post_deletions", empty.drop(columns=["snapshot_date"]), "post_deletions")
-    finally:
-        sa.event.remove(warehouse.engine, "before_cursor_execute", executed)
+    with StatementLog(warehouse) as statements, warehouse.transaction() as conn:
+        assert warehouse.merge(conn, "post_deletions", empty, "post_deletions") == 0
+        with pytest.raises(ValueError, match=r"frame post_deletions lacks staging columns \['snapshot_date'\]"):
+            warehouse.merge(conn, "post_deletions", empty.drop(columns=["snapshot_date"]), "post_deletions")
     assert [s for s in statements if "stg_post_deletions" in s] == []
 
 
@@ -396,28 +409,6 @@ def test_duckdb_checkpoints_when_its_log_passes_a_gigabyte(tmp_path: Path) -> No
         assert warehouse.query("SELECT current_setting('checkpoint_threshold')") == [("953.6 MiB",)]
     finally:
         warehouse.dispose()
-
-
-class StatementLog:
-    """The statements a warehouse's engine sends, as the server receives them (a SQLAlchemy event, no stub)."""
-
-    def __init__(self, warehouse: Warehouse) -> None:
-        self.engine, self.statements = warehouse.engine, []
-
-    def _executed(self, conn: object, cursor: object, statement: str, *args: object) -> None:
-        self.statements.append(" ".join(statement.split()))
-
-    def __enter__(self) -> list[str]:
-        sa.event.listen(self.engine, "before_cursor_execute", self._executed)
-        return self.statements
-
-    def __exit__(self, *exc: object) -> None:
-        sa.event.remove(self.engine, "before_cursor_execute", self._executed)
-
-
-def dim_post_writes(statements: list[str]) -> list[str]:
-    """Each statement that writes dim_post, as 'insert' (no ON CONFLICT) or 'merge'."""
-    return ["merge" if "ON CONFLICT" in s else "insert" for s in statements if s.startswith("INSERT INTO dim_post")]
 
 
 def test_new_rows_are_inserted_without_the_conflict_check_on_postgresql(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -513,15 +504,17 @@ def test_a_load_of_rows_another_load_is_inserting_waits_for_it_then_merges(inser
     with StatementLog(warehouse) as statements:
         worker = threading.Thread(target=second)
         worker.start()
-        waiting, deadline = 0, time.monotonic() + 20
-        while not waiting and time.monotonic() < deadline:
-            time.sleep(0.05)
-            waiting = warehouse.query("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                      "AND wait_event_type = 'Lock'")[0][0]
-        assert waiting == 1  # the second load is blocked on the first's rows
-        transaction.commit()
-        first.close()
-        worker.join(timeout=30)
+        try:
+            waiting, deadline = 0, time.monotonic() + 20
+            while not waiting and time.monotonic() < deadline:
+                time.sleep(0.05)
+                waiting = warehouse.query("SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                          "AND wait_event_type = 'Lock'")[0][0]
+            assert waiting == 1  # the second load is blocked on the first's rows
+            transaction.commit()
+        finally:
+            first.close()  # rolls back whatever was not committed: the worker is never left waiting
+            worker.join(timeout=30)
     assert failures == [] and not worker.is_alive()
     assert dim_post_writes(statements) == ["insert", "merge"]
     assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, title FROM dim_post ORDER BY 1")] == [
