@@ -1,9 +1,10 @@
 """The warehouse: migrations, staging, merges and SQL files, the same on DuckDB and PostgreSQL.
 
-Every load is: create a temporary staging table (``sql/staging``), fill it
-through the engine's bulk path (COPY on PostgreSQL, a registered Arrow/pandas
-relation on DuckDB), then run one merge per target table (``sql/merge``), all
-inside one transaction.  SQL is kept in files with bound parameters.
+Every load is: stage the frame as ``stg_<frame>`` with the columns and types
+of ``sql/staging/<frame>.sql`` through the engine's bulk path (on PostgreSQL a
+temporary table filled by COPY; on DuckDB a temporary view casting the frame's
+registered Arrow table, read once by the merge), then run one merge per target
+table (``sql/merge``), all inside one transaction.  SQL is kept in files with bound parameters.
 
 On PostgreSQL every connection is checked before use (``pool_pre_ping``: a
 connection the server dropped while idle is replaced, not handed to the run)
@@ -35,6 +36,7 @@ from etl.settings import PROJECT_ROOT, _float
 log = structlog.get_logger(__name__)
 SQL_DIR = PROJECT_ROOT / "sql"
 MIGRATIONS_DIR = SQL_DIR / "migrations"
+#: PostgreSQL: rows rendered and sent per COPY (the CSV of one chunk is held in memory at a time).
 BULK_CHUNK_ROWS = 50_000
 DUCKDB_STORAGE_VERSION = "v1.5.0"
 #: DuckDB checkpoints (folds its write-ahead log into the file) when a commit takes the log past this size; its
@@ -224,8 +226,8 @@ class Warehouse:
         """
         return self._stage(conn, frame, df)[0]
 
-    def _stage(self, conn: Connection, frame: str, df: pd.DataFrame) -> tuple[int, bool]:
-        """Rows staged, and whether ``stg_<frame>`` was created."""
+    def _stage(self, conn: Connection, frame: str, df: pd.DataFrame) -> tuple[int, str | None]:
+        """Rows staged, and what ``stg_<frame>`` was created as: ``"TABLE"``, ``"VIEW"`` (DuckDB) or None."""
         table = f"stg_{frame}"
         definition = sql_file(f"staging/{frame}")
         columns = _STAGING_COLUMNS.get((self.dialect, definition))
@@ -233,26 +235,47 @@ class Warehouse:
             # Nothing to stage (most shards have no deletions): no table to create, fill and drop, the
             # columns are still checked (issue 11: a staging table costs a few round trips per shard).
             _staged_columns(frame, columns, df)
-            return 0, False
+            return 0, None
+        if columns is None:
+            columns = self._learn_staging_columns(conn, frame, definition)
+        df = _staged_columns(frame, columns, df)[columns]
+        if self.dialect == "duckdb":
+            # One Arrow conversion serves the text check and the load (as below). Staged as a view that casts the
+            # registered Arrow table to the staging file's types, the rows are read once, by the merge: copying them
+            # into a temporary table first was ~12% of a first night's DuckDB load (issue 11).
+            arrow = _arrow_table(df)
+            if arrow is None or _holds_nul(arrow):
+                refuse_unstorable_text(frame, df)
+            if arrow is not None:
+                _stage_duckdb_view(conn, table, _STAGING_TYPES[definition], arrow)
+                return len(df), "VIEW"
         conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
         self.run_file(conn, f"staging/{frame}")
-        if columns is None:
-            columns = [row[0] for row in conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).cursor.description]
-            _STAGING_COLUMNS[(self.dialect, definition)] = columns
-        df = _staged_columns(frame, columns, df)
+        if self.dialect == "duckdb":  # a column Arrow cannot type (mixed Python values): DuckDB's own pandas scan
+            _insert_duckdb(conn, table, columns, df)
+            return len(df), "TABLE"
         for start in range(0, len(df), BULK_CHUNK_ROWS):
-            chunk = df.iloc[start : start + BULK_CHUNK_ROWS][columns]
+            chunk = df.iloc[start : start + BULK_CHUNK_ROWS]
             # One Arrow conversion per chunk serves the text check and the load. Arrow refuses a lone surrogate
             # (no table) and finds a NUL in C; only then is the frame searched value by value to name the row.
             # Checking every frame in pandas first cost ~0.4 s of CPU a 1M-snapshot night, this ~0.2 s (issue 11).
             arrow = _arrow_table(chunk)
             if arrow is None or _holds_nul(arrow):
-                refuse_unstorable_text(frame, df[columns])
-            if self.dialect == "postgresql":
-                _copy_postgres(conn, table, columns, chunk, arrow)
-            else:
-                _insert_duckdb(conn, table, columns, chunk, arrow)
-        return len(df), True
+                refuse_unstorable_text(frame, df)
+            _copy_postgres(conn, table, columns, chunk, arrow)
+        return len(df), "TABLE"
+
+    def _learn_staging_columns(self, conn: Connection, frame: str, definition: str) -> list[str]:
+        """The columns (and on DuckDB their types) of ``sql/staging/<frame>.sql``, read from the database once."""
+        table = f"stg_{frame}"
+        conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}"))
+        self.run_file(conn, f"staging/{frame}")
+        columns = [row[0] for row in conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).cursor.description]
+        if self.dialect == "duckdb":
+            _STAGING_TYPES[definition] = {row[0]: row[1] for row in conn.execute(sa.text(f"DESCRIBE {table}"))}
+        conn.execute(sa.text(f"DROP TABLE {table}"))
+        _STAGING_COLUMNS[(self.dialect, definition)] = columns
+        return columns
 
     def merge(self, conn: Connection, frame: str, df: pd.DataFrame, model: str, params: Mapping[str, Any] | None = None) -> int:
         """Stage ``df`` as ``stg_<frame>`` and apply ``sql/merge/<model>.sql``; returns rows staged.
@@ -263,7 +286,11 @@ class Warehouse:
         if staged and not self._inserted_as_new(conn, model, staged, params):
             self.run_file(conn, f"merge/{model}", params)
         if created:
-            conn.execute(sa.text(f"DROP TABLE IF EXISTS stg_{frame}"))
+            conn.execute(sa.text(f"DROP {created} IF EXISTS stg_{frame}"))
+        if created == "VIEW":
+            # A registered Arrow table lives as long as the connection (a failed merge's goes with the transaction's
+            # connection: DuckDB connections are not pooled); the shard's next frames need not wait for that.
+            conn.connection.driver_connection.unregister(f"incoming_stg_{frame}")
         return staged
 
     def _inserted_as_new(self, conn: Connection, model: str, staged: int, params: Mapping[str, Any] | None) -> bool:
@@ -329,6 +356,8 @@ _CONFLICT_LINE = re.compile(r"^\s*ON CONFLICT\b", re.M)
 #: Columns of each staging table, by dialect and the text of its sql/staging file (read from the database once per
 #: process: the definition only changes with the file).
 _STAGING_COLUMNS: dict[tuple[str, str], list[str]] = {}
+#: DuckDB: the type of each column of a staging table, by the text of its sql/staging file.
+_STAGING_TYPES: dict[str, dict[str, str]] = {}
 
 
 def _staged_columns(frame: str, columns: list[str], df: pd.DataFrame) -> pd.DataFrame:
@@ -465,16 +494,22 @@ def _copy_postgres(conn: Connection, table: str, columns: list[str], df: pd.Data
                 copy.write_row(row)
 
 
-def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.DataFrame, arrow: Any) -> None:
-    """Insert ``df`` into ``table``; ``arrow`` is its Arrow table, or None when it could not be converted."""
+def _stage_duckdb_view(conn: Connection, table: str, types: dict[str, str], arrow: Any) -> None:
+    """Register ``arrow`` as ``incoming_<table>`` and create ``table`` as a temporary view casting it to ``types``."""
+    name = f"incoming_{table}"
+    conn.connection.driver_connection.register(name, arrow)
+    # The casts are the ones an INSERT into the staging table applied: the merge sees the same types and values.
+    casts = ", ".join(f'CAST("{column}" AS {kind}) AS "{column}"' for column, kind in types.items())
+    conn.execute(sa.text(f"CREATE OR REPLACE TEMPORARY VIEW {table} AS SELECT {casts} FROM {name}"))
+
+
+def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.DataFrame) -> None:
+    """Insert ``df``, a frame Arrow could not convert, into ``table`` through DuckDB's scan of the DataFrame itself."""
     raw = conn.connection.driver_connection
     name = f"incoming_{table}"
-    # An Arrow table scans ~4x faster than a DataFrame of Python strings (issue 11); a column Arrow cannot
-    # type (mixed Python values) leaves the frame to DuckDB's own pandas scan.
-    raw.register(name, arrow if arrow is not None else df.reset_index(drop=True))
+    raw.register(name, df.reset_index(drop=True))
     try:
         cols = ", ".join(columns)
-        # DuckDB reads the registered relation in bulk (vectorised scan), casting to the staging types.
         raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
     finally:
         raw.unregister(name)
