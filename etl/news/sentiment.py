@@ -137,12 +137,18 @@ def score(text: str, lexicon: Mapping[str, float] | None = None) -> Sentiment:
 
 def sentences_around(text: str, positions: list[tuple[int, int]]) -> str:
     """The sentences of ``text`` that contain any of the (start, end) spans: a mention's context."""
-    picked: list[str] = []
+    return " ".join(part for start, end, part in _sentences(text) if any(s < end and e > start for s, e in positions))
+
+
+@lru_cache(maxsize=4)
+def _sentences(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, text) of each sentence; kept for the last few texts, since every agency an article names asks
+    for its own sentences of the same text."""
+    spans = []
     offset = 0
     for part in _SENTENCE.split(text):
         start = text.find(part, offset)
         end = start + len(part)
         offset = end
-        if any(s < end and e > start for s, e in positions):
-            picked.append(part)
-    return " ".join(picked)
+        spans.append((start, end, part))
+    return tuple(spans)

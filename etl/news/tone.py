@@ -71,23 +71,34 @@ def _kind(token: str, exact: dict[str, str], prefixes: tuple[tuple[str, str], ..
     return kind
 
 
+def _kinds_of(words: tuple[dict[str, str], tuple[tuple[str, str], ...]]) -> dict[str, str | None]:
+    """Token -> tone-word kind for ``words``, kept across articles: a prefix (``korup*``) is looked for once per
+    distinct token, not once per article (a 50,000-article day has a few tens of thousands of distinct tokens)."""
+    cached = _KINDS.get(id(words))
+    if cached is None or cached[0] is not words or len(cached[1]) > _KINDS_MAX_TOKENS:
+        cached = _KINDS[id(words)] = (words, {})
+    return cached[1]
+
+
+#: words object id -> (words, token -> kind); bounded, since numbers and names make the vocabulary open-ended.
+_KINDS: dict[int, tuple[tuple[dict[str, str], tuple[tuple[str, str], ...]], dict[str, str | None]]] = {}
+_KINDS_MAX_TOKENS = 500_000
+
+
 class _Article:
     """One article's tokens with their tone-word kinds and sentence numbers, analysed once for all its mentions."""
 
     def __init__(self, text: str, words: tuple[dict[str, str], tuple[tuple[str, str], ...]]) -> None:
         lowered = text.lower()
         self.bounds = bounds = [m.end() for m in _SENTENCE_END.finditer(lowered)]
-        self.starts: list[int] = []
-        self.kinds: list[str | None] = []
-        self.sentence: list[int] = []
-        cache: dict[str, str | None] = {}
-        for t in _TOKEN.finditer(lowered):
-            token = t.group()
-            if token not in cache:
-                cache[token] = _kind(token, *words)
-            self.starts.append(t.start())
-            self.kinds.append(cache[token])
-            self.sentence.append(bisect.bisect_right(bounds, t.start()))
+        found = list(_TOKEN.finditer(lowered))
+        self.starts: list[int] = [t.start() for t in found]
+        tokens = [t.group() for t in found]
+        kinds_of = _kinds_of(words)
+        for token in set(tokens).difference(kinds_of):
+            kinds_of[token] = _kind(token, *words)
+        self.kinds: list[str | None] = [kinds_of[t] for t in tokens]
+        self.sentence: list[int] = [bisect.bisect_right(bounds, s) for s in self.starts] if bounds else [0] * len(tokens)
         first = self.kinds[:1]
         self.fact_check = first == ["hoax"] and ":" in text[:40]
         self.sentence_kinds: dict[int, set[str]] = {}
@@ -99,9 +110,13 @@ class _Article:
         """Index of the first token starting at or after ``offset``."""
         return bisect.bisect_left(self.starts, offset)
 
+    def sentence_number(self, offset: int) -> int:
+        """Number of the sentence holding ``offset``."""
+        return bisect.bisect_right(self.bounds, offset)
+
     def sentence_of(self, offset: int) -> tuple[int, int, int]:
         """(sentence number, first token index, end token index) of the sentence holding ``offset``."""
-        n = bisect.bisect_right(self.bounds, offset)
+        n = self.sentence_number(offset)
         return n, bisect.bisect_left(self.sentence, n), bisect.bisect_right(self.sentence, n)
 
 
@@ -141,7 +156,7 @@ def _mention_tone(a: _Article, m: Match, others: list[Match]) -> Tone:
         return Tone("positive", 1.0, "enforcer (passive)")  # "ditahan KPK", "kena OTT KPK"
     enforcer = (first > lo and a.kinds[first - 1] == "action") or any(  # "OTT Bupati Bekasi"; "KPK telusuri mobil Bupati Bekasi"
         o.agency_code != m.agency_code
-        and a.sentence_of(o.start)[0] == n
+        and a.sentence_number(o.start) == n
         and (
             _agency_act(a, o, hi, crime) == "acts"
             or (o.start < m.start and (crime or m.role != "institution") and _agency_act(a, o, hi, crime) == "inquires")

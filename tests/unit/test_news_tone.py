@@ -59,3 +59,23 @@ def test_tone_words_file_errors_name_the_line(tmp_path: Path) -> None:
     bad.write_text("# comment\ntangkap\taction\nkorupsi negative\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"words\.tsv:3: expected word<TAB>action\|inquiry\|reveal\|passive\|crime\|shield\|negative\|positive\|hoax, got 'korupsi negative'"):
         load_tone_words(bad)
+
+
+def test_token_kinds_are_kept_across_articles_within_a_bound(matcher: AgencyMatcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A token's kind (a prefix search over the tone words) is found once for many articles (issue 11: per article it
+    was a third of the news night's tone stage), and the kept tokens are bounded: names and numbers never run out."""
+    from etl.news import tone
+
+    words = load_tone_words()
+    monkeypatch.setattr(tone, "_KINDS", {})
+    _tones(matcher, "KPK Tangkap Bupati Pati Sudewo")
+    kept = tone._KINDS[id(words)][1]
+    assert kept["tangkap"] == "action" and kept["kpk"] is None and len(kept) == 5
+    searched = []
+    monkeypatch.setattr(tone, "_kind", lambda token, *w: searched.append(token))
+    assert _tones(matcher, "KPK Tangkap Bupati Pati") == {"LEM-KPK": ("positive", "acts"), "KAB-33.18": ("negative", "acted on")}
+    assert searched == []  # every token already known
+    monkeypatch.setattr(tone, "_KINDS_MAX_TOKENS", 4)
+    tone._Article("Bupati Pati Resmi Ditahan KPK", words)  # over the bound: started afresh for these words
+    assert sorted(tone._KINDS[id(words)][1]) == ["bupati", "ditahan", "kpk", "pati", "resmi"]
+    assert sorted(searched) == ["bupati", "ditahan", "kpk", "pati", "resmi"]
