@@ -204,20 +204,19 @@ def _rows(sh: _Shingles, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _shared(sh: _Shingles, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """How many shingles articles ``a[i]`` and ``b[i]`` have in common, for every i."""
+    import scipy.sparse  # noqa: PLC0415 - a dependency of the news transform only
+
+    # Each article a row of ones over its shingles: the pairs' rows multiplied elementwise (scipy merges two sorted
+    # rows in one pass) and summed. A binary search of every shingle of one side in the other's took 4.6x as long:
+    # half of a templated day's clustering (issue 11).
+    sets = scipy.sparse.csr_matrix((np.ones(len(sh.ids), np.int32), sh.ids, sh.indptr), shape=(len(sh.indptr) - 1, max(len(sh.hashes), 1)))
     shared = np.zeros(len(a), np.int64)
-    width = np.int64(len(sh.hashes) + 1)
     reach = np.cumsum(sh.sizes()[a])
     start = 0
     while start < len(a):  # in chunks of about _CHUNK shingles: memory stays flat for any number of pairs
         done = reach[start - 1] if start else 0
         stop = max(start + 1, int(np.searchsorted(reach, done + _CHUNK)))
-        ids_a, owner_a = _rows(sh, a[start:stop])
-        ids_b, owner_b = _rows(sh, b[start:stop])
-        # (pair, shingle) codes: each pair's block is sorted, and the blocks come in pair order.
-        code_a, code_b = owner_a * width + ids_a, owner_b * width + ids_b
-        at = np.minimum(np.searchsorted(code_b, code_a), max(len(code_b) - 1, 0))
-        hit = code_b[at] == code_a if len(code_b) else np.zeros(len(code_a), bool)
-        shared[start:stop] = np.bincount(owner_a[hit], minlength=stop - start)
+        shared[start:stop] = np.asarray(sets[a[start:stop]].multiply(sets[b[start:stop]]).sum(axis=1)).ravel()
         start = stop
     return shared
 

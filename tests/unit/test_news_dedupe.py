@@ -170,3 +170,20 @@ def test_an_article_without_words_is_its_own_cluster() -> None:
     assert cluster(docs) == [
         dedupe.Clustered("a", "a", None, None), dedupe.Clustered("b", "b", None, None), dedupe.Clustered("c", "c", None, None),
     ]
+
+
+@pytest.mark.parametrize("chunk", [dedupe._CHUNK, 7])
+def test_shared_shingles_equal_the_sets_intersection_across_chunks(monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    """The exact verification's count of shared shingles, for pairs with empty, equal and disjoint sets, in one chunk
+    and across many (issue 11 moved it to sparse row products)."""
+    monkeypatch.setattr(dedupe, "_CHUNK", chunk)
+    texts = ["", "banjir rob jakarta utara pagi ini", "banjir rob jakarta utara pagi ini", "gempa garut", "x",
+             "banjir rob jakarta selatan pagi ini juga", *(" ".join(random.Random(n).sample(STOPWORDS, 12)) for n in range(30))]
+    sh = dedupe._shingle(texts)
+    sets = [shingles(t) for t in texts]
+    rng = random.Random(3)
+    a = np.array([0, 1, 1, 3, 4, *(rng.randrange(len(texts)) for _ in range(200))])
+    b = np.array([1, 2, 5, 4, 0, *(rng.randrange(len(texts)) for _ in range(200))])
+    expected = [len(sets[i] & sets[j]) if texts[i] and texts[j] else 0 for i, j in zip(a, b, strict=True)]
+    assert dedupe._shared(sh, a, b).tolist() == expected
+    assert expected[:5] == [0, 4, 1, 0, 0]  # 6 words: 4 trigrams, shared whole or only "banjir rob jakarta"
