@@ -3,8 +3,8 @@
 Every load is: stage the frame as ``stg_<frame>`` with the columns and types
 of ``sql/staging/<frame>.sql`` through the engine's bulk path (on PostgreSQL a
 temporary table filled by COPY; on DuckDB a temporary view casting the frame's
-registered Arrow table, read once by the merge), then run one merge per target
-table (``sql/merge``), all inside one transaction.  SQL is kept in files with bound parameters.
+registered Arrow table, with no copy), then run one merge per target table
+(``sql/merge``), all inside one transaction.  SQL is kept in files with bound parameters.
 
 On PostgreSQL every connection is checked before use (``pool_pre_ping``: a
 connection the server dropped while idle is replaced, not handed to the run)
@@ -219,12 +219,11 @@ class Warehouse:
             rowcount = result.rowcount if result.rowcount is not None else 0
         return rowcount
 
-    def stage(self, conn: Connection, frame: str, df: pd.DataFrame) -> int:
-        """Create ``stg_<frame>`` from ``sql/staging/<frame>.sql`` and bulk-load ``df`` into it.
-
-        An empty frame creates no table once the staging columns are known (they are still checked).
-        """
-        return self._stage(conn, frame, df)[0]
+    def staging_columns(self, conn: Connection, frame: str) -> list[str]:
+        """The columns of ``stg_<frame>`` as ``sql/staging/<frame>.sql`` defines them (read from the database once)."""
+        definition = sql_file(f"staging/{frame}")
+        columns = _STAGING_COLUMNS.get((self.dialect, definition))
+        return columns if columns is not None else self._learn_staging_columns(conn, frame, definition)
 
     def _stage(self, conn: Connection, frame: str, df: pd.DataFrame) -> tuple[int, str | None]:
         """Rows staged, and what ``stg_<frame>`` was created as: ``"TABLE"``, ``"VIEW"`` (DuckDB) or None."""
@@ -241,8 +240,10 @@ class Warehouse:
         df = _staged_columns(frame, columns, df)[columns]
         if self.dialect == "duckdb":
             # One Arrow conversion serves the text check and the load (as below). Staged as a view that casts the
-            # registered Arrow table to the staging file's types, the rows are read once, by the merge: copying them
-            # into a temporary table first was ~12% of a first night's DuckDB load (issue 11).
+            # registered Arrow table to the staging file's types, the rows are read by the merge itself: copying them
+            # into a temporary table first was ~12% of a first night's DuckDB load (issue 11). The casts run as the
+            # merge reads: a value in a row its WHERE leaves out is never cast, so it cannot fail the load as
+            # PostgreSQL's COPY into the typed staging table does (the quality gate has refused such rows earlier).
             arrow = _arrow_table(df)
             if arrow is None or _holds_nul(arrow):
                 refuse_unstorable_text(frame, df)
@@ -508,8 +509,8 @@ def _insert_duckdb(conn: Connection, table: str, columns: list[str], df: pd.Data
     raw = conn.connection.driver_connection
     name = f"incoming_{table}"
     raw.register(name, df.reset_index(drop=True))
-    try:
-        cols = ", ".join(columns)
-        raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
-    finally:
-        raw.unregister(name)
+    cols = ", ".join(columns)
+    raw.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {name}")
+    # Not in a finally: after a failed INSERT the transaction is aborted, and unregistering would raise that instead
+    # of the INSERT's own error (the registration goes with the transaction's connection).
+    raw.unregister(name)

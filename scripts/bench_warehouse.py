@@ -98,14 +98,6 @@ def night(args: argparse.Namespace, day: date) -> Iterator[dict[str, pd.DataFram
         yield shard_frames(first, min(args.shard_size, args.accounts - first), per_account, day)
 
 
-def staged_columns(warehouse: Warehouse, frame: str) -> list[str]:
-    with warehouse.transaction() as conn:
-        warehouse.run_file(conn, f"staging/{frame}")
-        columns = [row[0] for row in conn.execute(sa.text(f"SELECT * FROM stg_{frame} WHERE 1 = 0")).cursor.description]
-        conn.execute(sa.text(f"DROP TABLE stg_{frame}"))
-    return columns
-
-
 def measure_limit(warehouse: Warehouse, args: argparse.Namespace, day: date) -> tuple[float, float, int]:
     """Seconds a plain bulk load of the night's frames into the empty target tables takes, committed once, in a copy
     of the empty warehouse (the loads then start from tables the limit never touched).
@@ -133,6 +125,9 @@ def rolled_back_duckdb_insert(warehouse: Warehouse, args: argparse.Namespace, da
 def empty_copy(warehouse: Warehouse, args: argparse.Namespace) -> Iterator[Warehouse]:
     """A throwaway copy of the warehouse: DuckDB's file, or a PostgreSQL database made from it as a template (both
     need the warehouse closed first)."""
+    if warehouse.dialect == "duckdb":  # everything in the file itself, none of it left in the write-ahead log
+        with warehouse.transaction() as conn:
+            conn.execute(sa.text("CHECKPOINT"))
     warehouse.dispose()
     if warehouse.dialect == "postgresql":
         target = f"{warehouse.engine.url.database}_limit"
@@ -154,7 +149,8 @@ def empty_copy(warehouse: Warehouse, args: argparse.Namespace) -> Iterator[Wareh
 
 
 def _bulk_insert(warehouse: Warehouse, args: argparse.Namespace, day: date, commit: bool) -> tuple[float, float, int]:
-    columns = {frame: staged_columns(warehouse, frame) for frame in TARGETS}
+    with warehouse.transaction() as conn:
+        columns = {frame: warehouse.staging_columns(conn, frame) for frame in TARGETS}
     seconds, rendering, rows = 0.0, 0.0, 0
     with warehouse.engine.connect() as conn:
         raw = conn.connection.driver_connection

@@ -277,6 +277,18 @@ def test_a_column_arrow_cannot_type_is_loaded_value_by_value(warehouse: Warehous
     assert conversions == [2]  # the failed conversion is not tried again by the load
 
 
+def test_a_value_by_value_load_fails_with_its_own_error(warehouse: Warehouse) -> None:
+    """A mixed column that does not convert fails the load naming the value, not with DuckDB's "transaction is
+    aborted" from cleaning up after the failed insert."""
+    frame = metrics_frame({"p1": 5, "p2": 6}).astype({"views": object})
+    frame["views"] = ["many", 1]  # mixed Python types: Arrow cannot type the column
+    with pytest.raises(Exception) as failed, warehouse.transaction() as conn:
+        warehouse.merge(conn, "post_metrics", frame, "fact_post_metrics_daily")
+    message = str(failed.value)
+    assert "many" in message and "aborted" not in message, message
+    assert warehouse.table_counts(["fact_post_metrics_daily"]) == {"fact_post_metrics_daily": 0}
+
+
 @pytest.mark.postgres
 def test_a_rerun_rewrites_no_unchanged_row(insert_first_pg: Warehouse) -> None:
     # xmin is the transaction that wrote a row version: an unchanged row keeps it through a rerun,
