@@ -187,6 +187,28 @@ def run_night(url: str, accounts_csv: Path, day: date, data_dir: Path, latency_m
                  collected.collections, collected.seconds)
 
 
+#: Hash draws in :func:`reference_cpu_seconds`: about a third of a second of CPU on the development machines.
+REFERENCE_DRAWS = 200_000
+
+
+def reference_cpu_seconds(rounds: int = 3) -> float:
+    """CPU seconds of a fixed one-core Python workload, the best of ``rounds``: the machine's speed, printed with the night.
+
+    The machines these figures come from differed by up to 3x for the same code (``make demo``: 135 s on one, 369 s
+    on another); a night's seconds mean something only next to this one. The work is the kind the sandbox and the
+    parsers do (sha256 draws, formatting, small dicts).
+    """
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.process_time()
+        total = 0
+        for i in range(REFERENCE_DRAWS):
+            record = {"id": f"ref|{i}", "n": i}
+            total += int.from_bytes(hashlib.sha256(record["id"].encode()).digest()[:8], "big") & 0xFF
+        best = min(best, time.process_time() - started)
+    return best
+
+
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -322,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
     day = today.fromordinal(today.toordinal() - 1)
     print(f"Pantau bench ({args.scale}): one night ({day}) of {count:,} accounts through the DAGs; work files in {work}",
           flush=True)
+    print(f"  this machine: {REFERENCE_DRAWS:,} hash draws in Python take {reference_cpu_seconds():.2f}s of CPU "
+          "(best of 3; compare nights from different machines through it)", flush=True)
     failed = False
     for engine in args.engines.split(","):
         database = f"pantau_bench_{args.scale}_{os.getpid()}"

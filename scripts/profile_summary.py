@@ -3,15 +3,21 @@
     py-spy record -r 20 -f raw -o night.txt -- .venv/bin/python -m etl.bench --scale national --engines duckdb
     python scripts/profile_summary.py night.txt
 
-Each sample goes to the innermost pipeline step on its stack (the steps ``etl.bench`` times); samples
-under none are Airflow's (or the bench's own setup). Prints the stages and the five functions with the
-most samples of their own (self time).
+Each sample goes to the innermost pipeline step on its stack (the steps ``etl.bench`` times). A shard's calls run
+on worker threads (``etl.sources.concurrency``) whose stacks hold none of those steps: their samples go to the
+HTTP stage. Samples under no step are Airflow's (or the bench's own setup).
+
+py-spy samples every thread, and counts a thread blocked in ``recv`` as active: with a shard's calls in flight,
+most of a worker's samples are the thread waiting for the API's answer. Samples whose innermost frame is such a
+wait (:data:`WAITS`) are counted apart, so the stages and the top functions are shares of the busy samples: where
+the process spends its CPU, not its threads' time.
 """
 
 from __future__ import annotations
 
 import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -19,37 +25,72 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from etl.bench import STAGES  # noqa: E402
 
 STEP_OF = {function: stage for _, function, stage in STAGES}
+HTTP_STAGE = next(stage for _, function, stage in STAGES if function == "extract_shard")
+AIRFLOW = "Airflow overhead and setup"
+#: A worker thread of a shard's lanes: its frames are the call, the parse of the answer and its landing.
+LANE_FILE = "etl/sources/concurrency.py"
+#: Innermost frames (function and file) that are a thread waiting: for an answer, a socket, a lock, a timer.
+WAITS = {
+    ("readinto", "socket.py"),  # an HTTP answer not yet arrived
+    ("do_poll", "urllib3/util/wait.py"),  # urllib3 checking a pooled connection is still open
+    ("under_lock", "etl/sources/base.py"),  # a worker waiting for the shard's budget lock
+    ("wait", "threading.py"),
+    ("select", "selectors.py"),
+    ("_worker", "concurrent/futures/thread.py"),  # an idle worker waiting for the next item
+}
 
 
-def summarise(path: Path) -> tuple[Counter[str], Counter[str], int]:
-    stages: Counter[str] = Counter()
-    leaves: Counter[str] = Counter()
-    total = 0
+@dataclass
+class Profile:
+    total: int = 0
+    waiting: int = 0
+    stages: Counter[str] = field(default_factory=Counter)
+    leaves: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def busy(self) -> int:
+        return self.total - self.waiting
+
+
+def _function_and_file(frame: str) -> tuple[str, str]:
+    name, _, where = frame.partition(" (")
+    return name, where.rsplit(":", 1)[0]
+
+
+def summarise(path: Path) -> Profile:
+    profile = Profile()
     for line in path.read_text(encoding="utf-8").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         n = int(count)
         frames = stack.split(";")
-        total += n
-        stage = "Airflow overhead and setup"
+        profile.total += n
+        if _function_and_file(frames[-1]) in WAITS:
+            profile.waiting += n
+            continue
+        stage = AIRFLOW
         for frame in frames:
-            name = frame.split(" (", 1)[0]
+            name, where = _function_and_file(frame)
+            if where.endswith(LANE_FILE) and stage == AIRFLOW:
+                stage = HTTP_STAGE
             stage = STEP_OF.get(name, stage)
-        stages[stage] += n
-        leaves[frames[-1]] += n
-    return stages, leaves, total
+        profile.stages[stage] += n
+        profile.leaves[frames[-1]] += n
+    return profile
 
 
 def main() -> int:
     for name in sys.argv[1:]:
-        stages, leaves, total = summarise(Path(name))
-        print(f"{name}: {total:,} samples")
-        for stage, n in stages.most_common():
-            print(f"  {stage:<28} {n / total:5.1%}")
+        profile = summarise(Path(name))
+        busy = max(profile.busy, 1)
+        print(f"{name}: {profile.total:,} samples, {profile.waiting:,} of them a thread waiting "
+              f"(an API answer, a lock); shares of the {profile.busy:,} busy samples:")
+        for stage, n in profile.stages.most_common():
+            print(f"  {stage:<28} {n / busy:5.1%}")
         print("  top functions (self):")
-        for leaf, n in leaves.most_common(5):
-            print(f"    {n / total:5.1%}  {leaf}")
+        for leaf, n in profile.leaves.most_common(5):
+            print(f"    {n / busy:5.1%}  {leaf}")
     return 0
 
 

@@ -35,6 +35,7 @@ def test_small_bench_runs_the_night_on_both_engines_and_accounts_for_every_stage
     heads = re.findall(r"^(duckdb|postgresql): (\d+) accounts, ([\d,]+) post snapshots, ([\d,]+) articles, (\d+) rows quarantined; "
                        r"registry_sync success, social_metrics success, news_mentions success, agency_indicators success$", out, re.M)
     assert [h[0] for h in heads] == ["duckdb", "postgresql"]
+    assert len(re.findall(r"^  this machine: 200,000 hash draws in Python take \d+\.\d\ds of CPU \(best of 3; ", out, re.M)) == 1
     # The same night on both engines: the same accounts, snapshots, articles and quarantine.
     assert heads[0][1:] == heads[1][1:]
     assert heads[0][1] == "60"
