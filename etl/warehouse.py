@@ -297,17 +297,31 @@ class Warehouse:
     def _inserted_as_new(self, conn: Connection, model: str, staged: int, params: Mapping[str, Any] | None) -> bool:
         """Whether every staged row was new and is now inserted by the merge's own INSERT without its ON CONFLICT.
 
-        Only on PostgreSQL (a failed statement inside a DuckDB transaction aborts it: no savepoints there), for a
-        merge that is one ``INSERT .. ON CONFLICT`` of at least INSERT_FIRST_ROWS rows. A row the target already
-        holds (or any other integrity or data error) rolls the attempt back to its savepoint, and the merge then
-        runs whole: the result, and the error bad data gives, are the merge's, and a rerun still rewrites nothing.
-        A timeout or a lost connection is raised as it is (running the merge after it would only wait again).
+        Only for a merge that is one ``INSERT .. ON CONFLICT`` of at least INSERT_FIRST_ROWS rows. PostgreSQL tries
+        the insert under a savepoint: a row the target already holds (or any other integrity or data error) rolls
+        the attempt back, and the merge then runs whole: the result, and the error bad data gives, are the merge's,
+        and a rerun still rewrites nothing. A timeout or a lost connection is raised as it is (running the merge
+        after it would only wait again).
+
+        DuckDB has no savepoints (a failed statement aborts its transaction), so it asks first (_new_rows_question),
+        and only where the answer is cheap: a merge whose conflict key holds the snapshot date, whose rows are all
+        new on a day's first load. The question reads the target's rows of the staged days only (DuckDB skips the
+        other days' row groups by their dates); for ON CONFLICT DO UPDATE DuckDB spent ~40% more than for the plain
+        insert (issue 11). Asked of dim_post, whose key has no date, it read the whole table: ~80 ms a 25,000-row
+        shard against 3,000,000 posts, more than the insert saves, and wasted on a normal night's known posts.
         """
-        if self.dialect != "postgresql" or staged < INSERT_FIRST_ROWS:
+        if staged < INSERT_FIRST_ROWS:
             return False
-        insert = _insert_without_conflict(sql_file(f"merge/{model}"))
+        merge = sql_file(f"merge/{model}")
+        insert = _insert_without_conflict(merge)
         if insert is None:
             return False
+        if self.dialect == "duckdb":
+            question = _new_rows_question(merge)
+            if question is None or conn.execute(sa.text(question), dict(params or {})).scalar_one():
+                return False
+            conn.execute(sa.text(insert), dict(params or {}))
+            return True
         try:
             with conn.begin_nested():
                 conn.execute(sa.text(insert), dict(params or {}))
@@ -352,6 +366,27 @@ def _insert_without_conflict(merge: str) -> str | None:
 
 
 _CONFLICT_LINE = re.compile(r"^\s*ON CONFLICT\b", re.M)
+_UPSERT = re.compile(r"^INSERT\s+INTO\s+(\w+)\s*\(([^)]*)\)\s*(SELECT\b.*?)^\s*ON CONFLICT\s*\(([^)]*)\)", re.S | re.M | re.I)
+#: A conflict key holding this column is a day's snapshot: its rows are new on the day's first load.
+_DAY_KEY = "snapshot_date"
+
+
+def _new_rows_question(merge: str) -> str | None:
+    """DuckDB: a query whether a merge's rows would meet a conflict (a key the target holds, or one staged twice,
+    which the merge accepts and a plain insert refuses); None for a merge whose conflict key has no snapshot date."""
+    statements = split_statements(merge)
+    found = _UPSERT.match(statements[0]) if len(statements) == 1 else None
+    if found is None:
+        return None
+    table, columns, select, key = found.groups()
+    keys = [k.strip() for k in key.split(",")]
+    if _DAY_KEY not in keys:
+        return None
+    names = ", ".join(c.strip() for c in columns.split(","))
+    on = " AND ".join(f"held.{k} = new_rows.{k}" for k in keys)
+    return (f"WITH new_rows ({names}) AS ({select.rstrip()})\n"
+            f"SELECT EXISTS (SELECT 1 FROM new_rows JOIN {table} AS held ON {on})\n"
+            f"    OR (SELECT COUNT(*) <> COUNT(DISTINCT ({', '.join(keys)})) FROM new_rows)")
 
 
 #: Columns of each staging table, by dialect and the text of its sql/staging file (read from the database once per
