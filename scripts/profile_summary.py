@@ -7,6 +7,11 @@ Each sample goes to the innermost pipeline step on its stack (the steps ``etl.be
 on worker threads (``etl.sources.concurrency``) whose stacks hold none of those steps: their samples go to the
 HTTP stage. Samples under no step are Airflow's (or the bench's own setup).
 
+With ``--subprocesses`` every stack starts with its process (``process 4242:"<command line>"``, a child's after its
+parent's): the samples of the
+sandbox's own process (``python -m etl.sandbox serve``, the demo's and the bench's stand-in for the APIs) form a
+stage of their own, :data:`SANDBOX`; its frames hold no step, and they were counted as Airflow's.
+
 py-spy samples every thread, and counts a thread blocked in ``recv`` as active: with a shard's calls in flight,
 most of a worker's samples are the thread waiting for the API's answer. Samples whose innermost frame is such a
 wait (:data:`WAITS`) are counted apart, so the stages and the top functions are shares of the busy samples: where
@@ -29,6 +34,9 @@ STEP_OF = {function: stage for _, function, stage in STAGES}
 HTTP_STAGE = next(stage for _, function, stage in STAGES if function == "extract_shard")
 #: Samples under no step: the bench times them as Airflow's; a profile also holds the bench's own setup.
 AIRFLOW = f"{AIRFLOW_STAGE} and setup"
+#: Samples of the sandbox's process, when py-spy followed subprocesses (its command line runs this module).
+SANDBOX = "sandbox (its own process)"
+SANDBOX_MODULE = "etl.sandbox"
 #: A worker thread of a shard's lanes: its frames are the call, the parse of the answer and its landing.
 LANE_FILE = "etl/sources/concurrency.py"
 #: Innermost frames (function and file) that are a thread waiting: for an answer, a socket, a lock, a timer.
@@ -70,6 +78,10 @@ def summarise(path: Path) -> Profile:
         profile.total += n
         if _function_and_file(frames[-1]) in WAITS:
             profile.waiting += n
+            continue
+        if any(SANDBOX_MODULE in frame for frame in frames if frame.startswith("process ")):  # a child under its parent
+            profile.stages[SANDBOX] += n
+            profile.leaves[frames[-1]] += n
             continue
         stage = AIRFLOW
         for frame in frames:

@@ -61,3 +61,24 @@ def test_main_prints_shares_of_the_busy_samples(tmp_path: Path, capsys, monkeypa
     assert lines[0] == f"{raw}: 68 samples, 38 of them a thread waiting (an API answer, a lock); shares of the 30 busy samples:"
     assert lines[1] == "  HTTP (extract, landing)      50.0%"
     assert "    36.7%  loads (etl/jsontext.py:20)" in lines
+
+
+def test_the_sandboxs_own_process_is_a_stage_of_its_own(tmp_path: Path) -> None:
+    """py-spy --subprocesses puts the process first on every stack; the sandbox's samples hold no step and fell to
+    Airflow (a demo's profile read "Airflow 33.7%", of which 1,081 of 2,341 samples were the sandbox's)."""
+    demo = 'process 4242:".venv/bin/python -m etl.demo"'
+    sandbox = 'process 4250:"/work/.venv/bin/python -m etl.sandbox serve --accounts a.csv --seed 7"'
+    handler = "_bootstrap (threading.py:1002);handle_one_request (http/server.py:424);_youtube (etl/sandbox/server.py:560)"
+    raw = tmp_path / "demo.txt"
+    raw.write_text("\n".join([
+        f"{demo};{MAIN};update_state (airflow/models/dagrun.py:900) 3",
+        f"{demo};{LANE};loads (etl/jsontext.py:20) 2",
+        f"{demo};{sandbox};{handler};upload_count (etl/sandbox/youtube_data.py:413) 9",
+        f"{demo};{sandbox};_bootstrap (threading.py:1002);select (selectors.py:415) 4",
+    ]), encoding="utf-8")
+
+    profile = load_script().summarise(raw)
+
+    assert (profile.total, profile.waiting) == (18, 4)
+    assert dict(profile.stages) == {"Airflow overhead and setup": 3, "HTTP (extract, landing)": 2, "sandbox (its own process)": 9}
+    assert profile.leaves.most_common(1) == [("upload_count (etl/sandbox/youtube_data.py:413)", 9)]
