@@ -48,7 +48,7 @@ import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 from .social_data import _h, _u, engagement_draws, rfc3339
@@ -58,6 +58,7 @@ HISTORY_DAYS = 400
 SUBSCRIBER_ANCHOR = date(2024, 1, 1)
 CHANNEL_EPOCH = date(2010, 1, 1)
 DAY_EPOCH = date(2000, 1, 1)
+_DAY = timedelta(days=1)
 DELETE_AFTER = timedelta(hours=72)
 VIEW_HALF_LIFE_HOURS = 36.0
 DEFAULT_CAMPAIGN_HASHTAGS: tuple[str, ...] = ("SandboxBerAKSI",)
@@ -117,6 +118,12 @@ _TAG_WORDS = (
     "desa",
     "digital",
 )
+
+
+@cache
+def _iso_day(ordinal: int) -> str:
+    return date.fromordinal(ordinal).isoformat()
+
 
 
 def iso8601_duration(seconds: int) -> str:
@@ -207,9 +214,9 @@ class YouTubeUniverse:
         # Bounded: 2**16 days is a 30-day crawl of ~2000 channels; the
         # per-window counts below avoid materialising the whole 400 days.
         self._day = lru_cache(maxsize=2**16)(self._compute_day)
-        self._settled = lru_cache(maxsize=2**13)(self._compute_settled_count)
         self._channel_static = lru_cache(maxsize=None)(self._compute_channel_static)
-        self._settled_day = lru_cache(maxsize=None)(self._compute_settled_day)
+        #: Each channel's last counted window of settled days: (first, last, videos).
+        self._settled_windows: dict[str, tuple[date, date, int]] = {}
         # What a video is apart from its age (id resolution, text, rates): a night re-reads the last 30 days'
         # videos, so the nights after the first hash only the new day's. 2**17 is ~30 days of ~2,800 channels.
         self._resolve = lru_cache(maxsize=2**17)(self._decode_video_id)
@@ -281,16 +288,35 @@ class YouTubeUniverse:
         seeds.sort(key=lambda s: (s.published, s.video_id), reverse=True)
         return tuple(seeds)
 
-    def _compute_settled_count(self, channel_id: str, first: date, last: date) -> int:
+    def _settled(self, channel_id: str, first: date, last: date) -> int:
         """Videos that exist on days first..last, for days whose videos are all
-        older than 72h whatever ``now`` is on a later day; no ids needed."""
-        # Per-day counts are cached for good: the window slides one day per run,
-        # so consecutive runs reuse all but one day instead of re-hashing 400.
-        return sum(self._settled_day(channel_id, first + timedelta(days=k)) for k in range((last - first).days + 1))
+        older than 72h whatever ``now`` is on a later day; no ids needed.
 
-    def _compute_settled_day(self, channel_id: str, day: date) -> int:
-        n = self._day_layout(channel_id, day)[1]
-        return sum(1 for i in range(n) if not self._deletable(channel_id, day, i))
+        A channel's window slides a day a night: its last window and count are kept, and a window overlapping it is
+        counted from the days that entered and left it. A first night counts each channel's 400 days once (it was a
+        quarter of the sandbox's work in a national night, issue 11), without keeping a count per channel-day.
+        """
+        kept = self._settled_windows.get(channel_id)
+        if kept is None or kept[1] < first or last < kept[0]:
+            total = self._settled_span(channel_id, first, last)
+        else:
+            kept_first, kept_last, total = kept
+            total += self._settled_span(channel_id, first, kept_first - _DAY) - self._settled_span(channel_id, kept_first, first - _DAY)
+            total += self._settled_span(channel_id, kept_last + _DAY, last) - self._settled_span(channel_id, last + _DAY, kept_last)
+        self._settled_windows[channel_id] = (first, last, total)
+        return total
+
+    def _settled_span(self, channel_id: str, first: date, last: date) -> int:
+        """Videos of days first..last (none when last < first) that are never deleted: the strings
+        :meth:`_day_layout` and :meth:`_deletable` hash, built once per channel instead of once per video."""
+        day_prefix, deleted_prefix = f"{self.seed}|day|{channel_id}|", f"{self.seed}|del|{channel_id}|"
+        total = 0
+        for ordinal in range(first.toordinal(), last.toordinal() + 1):
+            iso = _iso_day(ordinal)
+            for index in range(hashlib.sha256(f"{day_prefix}{iso}".encode()).digest()[0] % 4):
+                drawn = hashlib.sha256(f"{deleted_prefix}{iso}|{index}".encode()).digest()
+                total += not int.from_bytes(drawn[:8], "big") / 2**64 < self.deleted_ratio
+        return total
 
     def _window(self, channel_id: str, now: datetime) -> tuple[date, date]:
         today = now.astimezone(JAKARTA).date()

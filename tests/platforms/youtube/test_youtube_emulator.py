@@ -431,3 +431,18 @@ def test_answers_are_pretty_printed_utf8_as_google_sends_them(server: SandboxSer
     compact = get(server, "videos", part="snippet,statistics,contentDetails", id=",".join(ids), prettyPrint="false").content
     assert json.loads(compact) == json.loads(raw)
     assert compact == json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def test_video_count_follows_the_window_as_it_slides_jumps_and_goes_back() -> None:
+    """``videoCount`` is counted without generating ids, and a channel's next window from the days that entered and
+    left its last one (issue 11: a first night counted 400 days a channel per call). Each answer equals the uploads
+    the playlist would list at that time, whatever order the clock moves in; deleted videos included."""
+    from etl.sandbox.youtube_data import YouTubeUniverse
+
+    channels = [f"UC{n:022d}" for n in range(12)]
+    counted = YouTubeUniverse(channels, SEED, deleted_ratio=0.2)
+    listed = YouTubeUniverse(channels, SEED, deleted_ratio=0.2)
+    for days in (0, 1, 2, 2, 9, 400, 3, -1, 30):
+        now = NOW + timedelta(days=days)
+        assert [counted.upload_count(c, now) for c in channels] == [len(listed.uploads(c, now)) for c in channels], days
+    assert len(counted._settled_windows) == len(channels)  # one window a channel is kept, not a count per channel-day
