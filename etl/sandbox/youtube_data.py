@@ -125,7 +125,6 @@ def _iso_day(ordinal: int) -> str:
     return date.fromordinal(ordinal).isoformat()
 
 
-
 def iso8601_duration(seconds: int) -> str:
     """YouTube-style duration (``PT1H2M3S``; zero parts are omitted)."""
     h, rest = divmod(seconds, 3600)
