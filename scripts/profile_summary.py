@@ -79,19 +79,22 @@ def summarise(path: Path) -> Profile:
         if _function_and_file(frames[-1]) in WAITS:
             profile.waiting += n
             continue
-        if any(SANDBOX_MODULE in frame for frame in frames if frame.startswith("process ")):  # a child under its parent
-            profile.stages[SANDBOX] += n
-            profile.leaves[frames[-1]] += n
-            continue
-        stage = AIRFLOW
-        for frame in frames:
-            name, where = _function_and_file(frame)
-            if where.endswith(LANE_FILE) and stage == AIRFLOW:
-                stage = HTTP_STAGE
-            stage = STEP_OF.get(name, stage)
-        profile.stages[stage] += n
+        profile.stages[_stage(frames)] += n
         profile.leaves[frames[-1]] += n
     return profile
+
+
+def _stage(frames: list[str]) -> str:
+    """The sandbox's process (a child's frame after its parent's), else the innermost step, else Airflow."""
+    if any(SANDBOX_MODULE in frame for frame in frames if frame.startswith("process ")):
+        return SANDBOX
+    stage = AIRFLOW
+    for frame in frames:
+        name, where = _function_and_file(frame)
+        if where.endswith(LANE_FILE) and stage == AIRFLOW:
+            stage = HTTP_STAGE
+        stage = STEP_OF.get(name, stage)
+    return stage
 
 
 def main() -> int:
