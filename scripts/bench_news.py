@@ -4,7 +4,8 @@
 
 A day of ``--articles`` synthetic articles (a title and a summary, the text the pipeline matches and clusters:
 RSS items carry no body) is clustered together with ``--cluster-days`` earlier days of as many articles already
-in clusters (what ``transform_news`` reads from fact_news_article), then matched against the registry, each
+in clusters (what ``transform_news`` reads from fact_news_article), with the sketches those nights kept (read
+from a Parquet file, and today's written, inside the timed step), then matched against the registry, each
 mention toned and scored, and each article scored, as ``etl.news.pipeline.transform_news`` does. Prints CPU and
 wall seconds per step, the load average, and what clustering compared; asserts nothing.
 
@@ -28,7 +29,9 @@ import argparse
 import os
 import random
 import resource
+import shutil
 import sys
+import tempfile
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -40,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_news_matching import synthetic_articles  # noqa: E402
 
-from etl.news.dedupe import DEFAULT_THRESHOLD, ClusterStats, Doc, cluster, shingles  # noqa: E402
+from etl.news.dedupe import DEFAULT_THRESHOLD, ClusterStats, Doc, SketchCache, Sketches, cluster, shingles  # noqa: E402
 from etl.news.matching import AgencyMatcher  # noqa: E402
 from etl.news.pipeline import mention_rows  # noqa: E402
 from etl.news.sentiment import load_lexicon, score  # noqa: E402
@@ -196,14 +199,23 @@ def main() -> int:
     docs = [Doc(f"a{i:07d}", start + timedelta(seconds=i * 86_400 * (args.cluster_days + 1) // total), title, text)
             for i, (title, text) in enumerate(texts)]
     prior = total - args.articles
-    # The window's clusters as the earlier nights left them (not timed).
-    known = {c.article_id: c.cluster_id for c in cluster(docs[:prior])}
+    # The window's clusters and sketches as the earlier nights left them (not timed).
+    window = SketchCache()
+    known = {c.article_id: c.cluster_id for c in cluster(docs[:prior], cache=window)}
+    scratch = Path(tempfile.mkdtemp(prefix="bench-news-"))
+    with (scratch / "window.parquet").open("wb") as fh:
+        window.computed.write(fh)
     print(f"news ({args.text} texts): {args.articles:,} articles of {DAY} with {args.cluster_days} earlier days "
           f"({prior:,} articles) in the clustering window; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
     stats = ClusterStats()
-    with Stage() as clustering:
-        clustered = cluster(docs, known=known, stats=stats)
+    with Stage() as clustering:  # as transform_news does: read the window's sketches, cluster, write today's
+        with (scratch / "window.parquet").open("rb") as fh:
+            cache = SketchCache([Sketches.read(fh)])
+        clustered = cluster(docs, known=known, stats=stats, cache=cache)
+        with (scratch / "today.parquet").open("wb") as fh:
+            cache.computed.write(fh)
+    shutil.rmtree(scratch)
     today = docs[prior:]
     with Stage() as building:
         matcher = AgencyMatcher.from_registry(registry)
@@ -224,7 +236,9 @@ def main() -> int:
     print(f"  {'total':<13} {cpu:7.1f} {sum(s.wall for s in stages.values()):7.1f}   target <= 30 s: {cpu / 30:.2f}x of it in CPU "
           f"(building the matcher: {building.cpu:.1f} s, not counted); load average now {os.getloadavg()[0]:.2f}")
     print(f"  clustering: {len(docs):,} articles, {copies:,} of today's joined an earlier one; {stats.identical:,} identical "
-          f"to an earlier article, {stats.band_pairs:,} band pairs, {stats.candidates:,} candidate pairs, {stats.verified:,} verified")
+          f"to an earlier article, {stats.band_pairs:,} band pairs, {stats.candidates:,} candidate pairs, {stats.verified:,} verified; "
+          f"{stats.sketched:,} sketched, {len(docs) - stats.sketched:,} sketches of the window's nights reused, "
+          f"{stats.verified_sets:,} articles shingled for the verification")
     print(f"  matching: {mentions:,} mentions; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:,.0f} MiB")
     _planted_report(docs, clustered, known, planted, prior)
     return 0

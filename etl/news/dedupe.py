@@ -32,6 +32,14 @@ not all compared; they are found in three steps, each vectorised over the whole 
 The candidates are then verified exactly: MinHash only narrows the search, it never decides.  Shingles are
 identified exactly (by their words, not by a hash), and the hashes are of the words themselves, so the
 candidates of an article do not depend on what else is in the batch.
+
+That independence lets a night reuse what the earlier nights computed (:class:`SketchCache`): an article's
+*sketch* (its shingle count, the fingerprint of its shingle set and its band keys) is a function of its text
+alone, kept with a digest of that text.  The window's articles whose sketch is at hand and whose text has
+the same digest are not shingled again for the bands; only those that an identical group or a candidate pair
+puts in front of the exact verification are (with the new articles, in one batch, numbered exactly as above).
+A sketch never decides anything either: a missing, stale or unreadable one is computed again, and the
+clusters are the same with or without them (tests/unit/test_news_dedupe.py compares both).
 """
 
 from __future__ import annotations
@@ -42,6 +50,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
+from typing import BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -89,6 +98,8 @@ class ClusterStats:
     """What one :func:`cluster` call compared (for benchmarks and tests; clustering does not read it)."""
 
     articles: int = 0
+    sketched: int = 0  # articles whose sketch was computed (the others' came from the cache)
+    verified_sets: int = 0  # articles shingled for the exact verification, beyond those sketched
     identical: int = 0  # articles whose shingle set an earlier article has
     band_pairs: int = 0  # (article, earlier article) pairs proposed by the bands, one per band they share
     candidates: int = 0  # distinct pairs proposed
@@ -283,16 +294,149 @@ def _band_candidates(keys: np.ndarray, rows: np.ndarray, queries: np.ndarray, li
     return rows[order[np.repeat(who, counts)]], rows[order[np.repeat(who - counts, counts) + offsets]]
 
 
+#: What a sketch holds depends on these: sketches made under other settings are not read.
+SKETCH_VERSION = f"w{SHINGLE_WORDS}-b{BINS}-r{BAND_ROWS}-1"
+_SKETCH_BYTES = BANDS * 8
+
+
+def text_digests(texts: list[str]) -> np.ndarray:
+    """A 64-bit digest of each text: pandas' SipHash under its fixed key, the same on every machine and run."""
+    if not texts:
+        return np.zeros(0, np.uint64)
+    return pd.util.hash_array(np.array(texts, dtype=object), categorize=False)
+
+
+@dataclass(frozen=True)
+class Sketches:
+    """Per article, what the bands need of its text: the text's digest, its shingle count, the fingerprint of its
+    shingle set, and its BANDS band keys (a row of ``keys``)."""
+
+    article_id: np.ndarray  # str objects
+    digest: np.ndarray  # uint64
+    size: np.ndarray  # int64
+    fingerprint: np.ndarray  # uint64
+    keys: np.ndarray  # (articles, BANDS) uint64
+
+    def __len__(self) -> int:
+        return len(self.article_id)
+
+    @classmethod
+    def empty(cls) -> Sketches:
+        return cls(np.zeros(0, object), np.zeros(0, np.uint64), np.zeros(0, np.int64), np.zeros(0, np.uint64), np.zeros((0, BANDS), np.uint64))
+
+    @classmethod
+    def concat(cls, parts: Iterable[Sketches]) -> Sketches:
+        """One set of sketches; an article in several parts keeps its sketch of the last."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls.empty()
+        joined = cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("article_id", "digest", "size", "fingerprint", "keys")))
+        keep = ~pd.Index(joined.article_id).duplicated(keep="last")
+        return joined if keep.all() else joined.take(np.flatnonzero(keep))
+
+    def take(self, rows: np.ndarray) -> Sketches:
+        return Sketches(self.article_id[rows], self.digest[rows], self.size[rows], self.fingerprint[rows], self.keys[rows])
+
+    def write(self, fh: BinaryIO) -> None:
+        """Parquet, the band keys one fixed-size binary value an article, the version in the file's metadata."""
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.parquet as pq  # noqa: PLC0415
+
+        keys = pa.FixedSizeBinaryArray.from_buffers(
+            pa.binary(_SKETCH_BYTES), len(self), [None, pa.py_buffer(np.ascontiguousarray(self.keys, np.uint64).tobytes())]
+        )
+        table = pa.table({
+            "article_id": pa.array(self.article_id.tolist(), pa.string()), "digest": pa.array(self.digest, pa.uint64()),
+            "size": pa.array(self.size, pa.int64()), "fingerprint": pa.array(self.fingerprint, pa.uint64()), "band_keys": keys,
+        }).replace_schema_metadata({"pantau_sketch_version": SKETCH_VERSION})
+        pq.write_table(table, fh, compression="none")  # hashes do not compress
+
+    @classmethod
+    def read(cls, fh: BinaryIO) -> Sketches:
+        """Sketches written by :meth:`write`; ValueError for a file of another version or shape."""
+        import pyarrow as pa  # noqa: PLC0415
+        import pyarrow.parquet as pq  # noqa: PLC0415
+
+        table = pq.read_table(fh)
+        version = (table.schema.metadata or {}).get(b"pantau_sketch_version", b"").decode()
+        if version != SKETCH_VERSION:
+            raise ValueError(f"sketches of version {version or 'unknown'}, not {SKETCH_VERSION}")
+        keys = table.column("band_keys").combine_chunks()
+        if keys.type != pa.binary(_SKETCH_BYTES) or keys.null_count:
+            raise ValueError(f"band_keys is {keys.type} with {keys.null_count} nulls, not {_SKETCH_BYTES}-byte values")
+        buffer = keys.buffers()[1]
+        matrix = np.frombuffer(buffer, np.uint64, count=len(keys) * BANDS, offset=keys.offset * _SKETCH_BYTES).reshape(len(keys), BANDS)
+        return cls(
+            np.array(table.column("article_id").to_pylist(), dtype=object), table.column("digest").to_numpy().astype(np.uint64),
+            table.column("size").to_numpy().astype(np.int64), table.column("fingerprint").to_numpy().astype(np.uint64), matrix.copy(),
+        )
+
+
+class SketchCache:
+    """The sketches earlier nights computed, looked up by article id and text digest; and those one call computed."""
+
+    def __init__(self, earlier: Iterable[Sketches] = ()) -> None:
+        self.earlier = Sketches.concat(earlier)
+        self._index = pd.Index(self.earlier.article_id)
+        self.computed = Sketches.empty()
+
+    def lookup(self, article_ids: np.ndarray, digests: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each article, whether a sketch of the same text is at hand, and its row in :attr:`earlier`."""
+        at = self._index.get_indexer(article_ids) if len(self._index) else np.full(len(article_ids), -1)
+        hit = at >= 0
+        hit[hit] = self.earlier.digest[at[hit]] == digests[hit]
+        return hit, at
+
+
+def _set_fingerprints(sh: _Shingles) -> np.ndarray:
+    """A uint64 per article, equal for equal shingle sets (0 for an empty one)."""
+    sizes = sh.sizes()
+    present = np.flatnonzero(sizes > 0)
+    fingerprint = np.zeros(len(sizes), np.uint64)
+    if len(present):
+        with np.errstate(over="ignore"):
+            fingerprint[present] = np.add.reduceat(sh.hashes[sh.ids], sh.indptr[present]) ^ _mix(sizes[present].astype(np.uint64))
+    return fingerprint
+
+
+def _sketch(sh: _Shingles) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sizes, set fingerprints and band keys (zeros for an article without shingles) of every article of ``sh``."""
+    sizes = sh.sizes()
+    keys = np.zeros((len(sizes), BANDS), np.uint64)
+    present = np.flatnonzero(sizes > 0)
+    if len(present):
+        keys[present] = _band_keys(_signatures(sh, present))
+    return sizes, _set_fingerprints(sh), keys
+
+
+class _ExactSets:
+    """Exact shingle sets of the articles the verification compares, shingled in one batch when first needed."""
+
+    def __init__(self, texts: list[str], shingled: _Shingles | None, stats: ClusterStats) -> None:
+        self.texts, self.stats = texts, stats
+        self.all = shingled  # every article's sets, when every article was sketched now
+
+    def shared(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if self.all is not None:
+            return _shared(self.all, a, b)
+        rows = np.unique(np.concatenate([a, b]))
+        self.stats.verified_sets += len(rows)
+        local = np.full(len(self.texts), -1, np.int64)
+        local[rows] = np.arange(len(rows))
+        return _shared(_shingle([self.texts[i] for i in rows.tolist()]), local[a], local[b])
+
+
 def cluster(
     docs: Iterable[Doc], *, threshold: float = DEFAULT_THRESHOLD, known: Mapping[str, str] | None = None,
-    stats: ClusterStats | None = None,
+    stats: ClusterStats | None = None, cache: SketchCache | None = None,
 ) -> list[Clustered]:
     """Cluster ``docs`` (earliest first decides the original).
 
     ``known`` maps article ids already in the warehouse to their cluster: such docs are candidates (so new
     copies join their cluster) but keep their cluster and are not returned.  An article id given twice counts
     once (its earliest doc).  Deterministic: articles are taken by (published_at, article_id), so a rerun gives
-    the same clusters.  ``stats``, if given, is filled with what was compared.
+    the same clusters.  ``stats``, if given, is filled with what was compared.  ``cache``, if given, supplies the
+    sketches of earlier nights and receives those computed here (``cache.computed``), for the next night.
     """
     known = dict(known or {})
     stats = stats if stats is not None else ClusterStats()
@@ -310,21 +454,33 @@ def cluster(
     id_rank = np.empty(n, np.int64)
     id_rank[np.argsort(ids.astype(str), kind="stable")] = np.arange(n)
     is_new = np.array([d.article_id not in known for d in ordered])
-    sh = _shingle([f"{d.title}\n{d.text}" for d in ordered])
-    sizes = sh.sizes()
+    texts = [f"{d.title}\n{d.text}" for d in ordered]
+
+    # 0. Sketches: from the cache where the text is the same, computed for the others.
+    sizes, fingerprint, keys = np.zeros(n, np.int64), np.zeros(n, np.uint64), np.zeros((n, BANDS), np.uint64)
+    digests = text_digests(texts) if cache is not None else None
+    hit = np.zeros(n, bool)
+    if cache is not None and len(cache.earlier):
+        hit, at = cache.lookup(ids, digests)
+        earlier = cache.earlier.take(at[hit])
+        sizes[hit], fingerprint[hit], keys[hit] = earlier.size, earlier.fingerprint, earlier.keys
+    missed = np.flatnonzero(~hit)
+    shingled = _shingle([texts[i] for i in missed.tolist()]) if len(missed) else None
+    if shingled is not None:
+        sizes[missed], fingerprint[missed], keys[missed] = _sketch(shingled)
+    stats.sketched = len(missed)
+    if cache is not None:
+        cache.computed = Sketches(ids[missed], digests[missed], sizes[missed], fingerprint[missed], keys[missed])
+    exact = _ExactSets(texts, shingled if len(missed) == n else None, stats)
     present = np.flatnonzero(sizes > 0)
 
-    # 1. Identical shingle sets: group by a fingerprint of the set, keep the members equal to the group's first.
-    member_hash = sh.hashes[sh.ids] if len(sh.ids) else np.zeros(0, np.uint64)
-    fingerprint = np.zeros(n, np.uint64)
-    if len(present):
-        with np.errstate(over="ignore"):
-            fingerprint[present] = np.add.reduceat(member_hash, sh.indptr[present]) ^ _mix(sizes[present].astype(np.uint64))
+    # 1. Identical shingle sets: group by the set's fingerprint, keep the members equal to the group's first.
     by_print = present[np.argsort(fingerprint[present], kind="stable")]
     head = np.concatenate([[True], fingerprint[by_print][1:] != fingerprint[by_print][:-1]]) if len(by_print) else np.zeros(0, bool)
     first_of = by_print[np.maximum.accumulate(np.where(head, np.arange(len(by_print)), 0))] if len(by_print) else by_print
     identical = (first_of != by_print) & (sizes[first_of] == sizes[by_print])
-    identical[identical] = _shared(sh, by_print[identical], first_of[identical]) == sizes[by_print[identical]]
+    if identical.any():
+        identical[identical] = exact.shared(by_print[identical], first_of[identical]) == sizes[by_print[identical]]
     group_of = np.arange(n)  # each article's group: the number of its group's first article
     group_of[by_print[identical]] = first_of[identical]
     stats.identical = int(identical.sum())
@@ -347,10 +503,10 @@ def cluster(
     firsts = present[group_of[present] == present]
     pair_q, pair_c = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     if len(firsts) > 1:
-        keys = _band_keys(_signatures(sh, firsts))
+        first_keys = keys[firsts]
         queries = is_new[firsts]
         for band in range(BANDS):
-            q, c = _band_candidates(keys[:, band], firsts, queries, BUCKET_LIMIT)
+            q, c = _band_candidates(first_keys[:, band], firsts, queries, BUCKET_LIMIT)
             stats.band_pairs += len(q)
             pair_q.append(q)
             pair_c.append(c)
@@ -370,7 +526,7 @@ def cluster(
     possible = small >= threshold * large
     q, c = q[possible], c[possible]
     stats.verified = len(q)
-    shared = _shared(sh, q, c)
+    shared = exact.shared(q, c) if len(q) else np.zeros(0, np.int64)
     similarity = shared / (sizes[q] + sizes[c] - shared)
     good = similarity >= threshold
     q, c, similarity = q[good], c[good], similarity[good]

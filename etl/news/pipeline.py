@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from upath import UPath
 from etl.connections import resolve_endpoint
 from etl.http import ApiClient
 from etl.landing import LandingWriter, landing_path, safe_name
-from etl.news.dedupe import DEFAULT_THRESHOLD, Doc, cluster
+from etl.news.dedupe import DEFAULT_THRESHOLD, SKETCH_VERSION, ClusterStats, Doc, SketchCache, Sketches, cluster
 from etl.news.matching import ROLES, AgencyMatcher, Match, primary_role
 from etl.news.sentiment import load_lexicon, score, sentences_around
 from etl.news.sources import (
@@ -47,7 +47,7 @@ from etl.quality import validate_or_hold
 from etl.registry import read_agencies, read_aliases
 from etl.runtime import JAKARTA, RunContext, TaskAudit, audited
 from etl.settings import Settings, _float, _int, _path, load_settings
-from etl.storage import locate, read_parquet, read_text, write_parquet, write_text
+from etl.storage import is_local, locate, read_parquet, read_text, write_parquet, write_text
 from etl.warehouse import Warehouse
 
 log = structlog.get_logger(__name__)
@@ -93,6 +93,49 @@ def _run_dir(settings: Settings, run: RunContext) -> UPath:
 
 def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _sketch_file(settings: Settings, day: date) -> UPath:
+    return settings.storage / "cache" / "news_sketches" / f"{day.isoformat()}.{SKETCH_VERSION}.parquet"
+
+
+def _read_sketch_file(path: UPath, run: RunContext) -> Sketches | None:
+    try:
+        with path.open("rb") as fh:
+            return Sketches.read(fh)
+    except FileNotFoundError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a cache that cannot be read is computed again, never fatal
+        log.warning("news sketches unreadable; their articles are sketched again",
+                    **run.log_extra(file=str(path), error=f"{type(exc).__name__}: {exc}"[:300]))
+        return None
+
+
+def read_sketches(settings: Settings, run: RunContext, cluster_days: int) -> SketchCache:
+    """The sketches the nights of the clustering window wrote (and this night's, on a rerun).
+
+    They only spare work: a file that is missing, of another version or unreadable is skipped (with a warning
+    when it cannot be read), and its articles are sketched again.
+    """
+    days = [run.data_date - timedelta(days=back) for back in range(cluster_days + 1, -1, -1)]  # oldest first: the latest wins
+    return SketchCache(part for day in days if (part := _read_sketch_file(_sketch_file(settings, day), run)) is not None)
+
+
+def write_sketches(settings: Settings, run: RunContext, computed: Sketches, cluster_days: int) -> None:
+    """Add this night's sketches to its file, for the next nights; remove the files no later night reads."""
+    path = _sketch_file(settings, run.data_date)
+    # A rerun keeps the first run's sketches: the articles it loaded are in the window now, and not sketched again.
+    merged = Sketches.concat([part for part in (_read_sketch_file(path, run), computed) if part is not None])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial") if is_local(path) else path  # an object appears when complete
+    with partial.open("wb") as fh:
+        merged.write(fh)
+    if partial != path:
+        partial.replace(path)
+    oldest_read = (run.data_date - timedelta(days=cluster_days + 1)).isoformat()
+    for old in path.parent.glob("*.parquet"):
+        if old.name[:10] < oldest_read:  # ISO dates sort as text
+            old.unlink(missing_ok=True)
 
 
 # -- extract -------------------------------------------------------------------------------
@@ -275,7 +318,13 @@ def transform_news(extracted: dict[str, Any], run: RunContext, settings: Setting
             docs = [Doc(r.article_id, r.published_at, r.title, r.summary if isinstance(r.summary, str) else "") for r in recent.itertuples(index=False)]
             new = articles[~articles["article_id"].isin(existing)]
             docs += [Doc(r.article_id, r.published_at, r.title, r.summary or "") for r in new.itertuples(index=False)]
-            clustered = {c.article_id: c for c in cluster(docs, threshold=news.duplicate_threshold, known=dict(zip(recent["article_id"], recent["cluster_id"], strict=True)))}
+            sketches = read_sketches(settings, run, news.cluster_days)
+            stats = ClusterStats()
+            clustered = {c.article_id: c for c in cluster(docs, threshold=news.duplicate_threshold, stats=stats, cache=sketches,
+                                                          known=dict(zip(recent["article_id"], recent["cluster_id"], strict=True)))}
+            write_sketches(settings, run, sketches.computed, news.cluster_days)
+            log.info("news clustered", **run.log_extra(articles=stats.articles, sketched=stats.sketched,
+                                                        sketches_reused=stats.articles - stats.sketched, copies=sum(1 for c in clustered.values() if c.duplicate_of)))
             matcher = AgencyMatcher.from_registry(settings.registry_dir)
             lexicon = load_lexicon(news.user_lexicon)
             article_rows, mentions = [], []

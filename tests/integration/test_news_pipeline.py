@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -197,3 +197,41 @@ def test_news_on_the_object_store_loads_what_the_local_disk_loads(news_env: RunC
     assert remote["fact_news_article"] > 0 and warehouse.table_counts(tables) == local
     assert any(k.endswith("fetches.json") for k in keys) and any("/landing/feeds/" in k for k in keys)
     assert not any("scheduled__news_on_s3" in str(p) for p in tmp_path.rglob("*"))
+
+
+def test_the_next_night_reuses_the_windows_sketches_and_survives_an_unreadable_one(
+    news_env: RunContext, warehouse: Warehouse, sandbox: SandboxServer, tmp_path: Path,
+) -> None:
+    from structlog.testing import capture_logs
+
+    from etl.news.dedupe import SKETCH_VERSION
+
+    sketches = tmp_path / "cache" / "news_sketches"
+    stale = sketches / f"{DAY - timedelta(days=5)}.{SKETCH_VERSION}.parquet"  # older than any window reads
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"old")
+    first = news_env
+    _run(first)
+    loaded = warehouse.table_counts(["fact_news_article"])["fact_news_article"]
+    assert sorted(p.name for p in sketches.iterdir()) == [f"{DAY}.{SKETCH_VERSION}.parquet"]  # the stale file removed
+
+    second = RunContext.for_day(DAY + timedelta(days=1), run_id="scheduled__news2", dag_id="news_mentions")
+    sandbox.set_clock(second.as_of)
+    window = warehouse.query("SELECT COUNT(*) FROM fact_news_article WHERE published_at >= :since",
+                             {"since": second.as_of.astimezone(UTC).replace(tzinfo=None) - timedelta(days=3)})[0][0]
+    with capture_logs() as logs:
+        _run(second)
+    [clustered] = [e for e in logs if e["event"] == "news clustered"]
+    # Every article of the first night still in the window came with its sketch; only the new ones were sketched.
+    assert clustered["sketches_reused"] == window > 0 and clustered["sketched"] == clustered["articles"] - window
+    assert clustered["sketched"] == warehouse.table_counts(["fact_news_article"])["fact_news_article"] - loaded
+
+    # A damaged file costs the work it would have spared, with a warning naming it, and changes no cluster.
+    (sketches / f"{DAY}.{SKETCH_VERSION}.parquet").write_bytes(b"PAR1 torn")
+    before = warehouse.query_df("SELECT article_id, cluster_id, duplicate_of, similarity FROM fact_news_article ORDER BY article_id")
+    with capture_logs() as logs:
+        _run(second)
+    [warning] = [e for e in logs if e["event"].startswith("news sketches unreadable")]
+    assert warning["file"].endswith(f"{DAY}.{SKETCH_VERSION}.parquet") and warning["log_level"] == "warning"
+    pd.testing.assert_frame_equal(before, warehouse.query_df(
+        "SELECT article_id, cluster_id, duplicate_of, similarity FROM fact_news_article ORDER BY article_id"))

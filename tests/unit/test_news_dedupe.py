@@ -187,3 +187,64 @@ def test_shared_shingles_equal_the_sets_intersection_across_chunks(monkeypatch: 
     expected = [len(sets[i] & sets[j]) if texts[i] and texts[j] else 0 for i, j in zip(a, b, strict=True)]
     assert dedupe._shared(sh, a, b).tolist() == expected
     assert expected[:5] == [0, 4, 1, 0, 0]  # 6 words: 4 trigrams, shared whole or only "banjir rob jakarta"
+
+
+def _night(docs: list[Doc], cut: int) -> tuple[list[Doc], dict[str, str], dedupe.SketchCache]:
+    """The first ``cut`` articles clustered on an earlier night, with the sketches that night kept."""
+    ordered = sorted(docs, key=lambda d: (d.published_at, d.article_id))
+    earlier = dedupe.SketchCache()
+    known = {c.article_id: c.cluster_id for c in cluster(ordered[:cut], cache=earlier)}
+    return ordered, known, dedupe.SketchCache([earlier.computed])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_the_earlier_nights_sketches_change_no_cluster_and_spare_the_windows_shingling(seed: int) -> None:
+    docs = _corpus(400, seed)
+    ordered, known, cache = _night(docs, 100)
+    stats = ClusterStats()
+    got = {c.article_id: (c.cluster_id, c.duplicate_of, c.similarity) for c in cluster(docs, known=known, stats=stats, cache=cache)}
+    assert got == _exhaustive(docs, known)
+    assert stats.sketched == 300  # the window's 100 articles were sketched the night before
+    assert len(cache.computed) == 300 and set(cache.computed.article_id) == {d.article_id for d in ordered[100:]}
+    # Only the window's articles an identical group or a candidate pair puts in front of the verification are shingled.
+    assert 0 < stats.verified_sets < 400
+
+
+def test_a_sketch_of_another_text_is_not_used() -> None:
+    docs = _corpus(60, 8)
+    ordered, known, cache = _night(docs, 30)
+    # A window article edited since it was sketched now carries a new article's text word for word. Its old sketch
+    # (other fingerprint, other bands) would hide the copy; the digest tells the texts apart, and it is sketched again.
+    edited, today = ordered[10], ordered[45]
+    ordered[10] = Doc(edited.article_id, edited.published_at, today.title, today.text)
+    stats = ClusterStats()
+    result = {c.article_id: c for c in cluster(ordered, known=known, stats=stats, cache=cache)}
+    assert stats.sketched == 31
+    assert result[today.article_id].duplicate_of == known[edited.article_id] and result[today.article_id].similarity == 1.0
+
+
+def test_sketches_survive_a_parquet_round_trip_and_refuse_another_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, _, cache = _night(_corpus(50, 6), 50)
+    sketches = cache.earlier
+    with (tmp_path / "s.parquet").open("wb") as fh:
+        sketches.write(fh)
+    with (tmp_path / "s.parquet").open("rb") as fh:
+        back = dedupe.Sketches.read(fh)
+    for field in ("article_id", "digest", "size", "fingerprint", "keys"):
+        assert np.array_equal(getattr(back, field), getattr(sketches, field)), field
+    assert back.keys.shape == (50, dedupe.BANDS) and back.digest.dtype == np.uint64
+    monkeypatch.setattr(dedupe, "SKETCH_VERSION", "w3-b256-r2-1")
+    with (tmp_path / "s.parquet").open("rb") as fh, pytest.raises(ValueError, match="^sketches of version w3-b128-r2-1, not w3-b256-r2-1$"):
+        dedupe.Sketches.read(fh)
+
+
+def test_the_latest_sketch_of_an_article_wins() -> None:
+    _, _, cache = _night(_corpus(20, 5), 20)
+    older = cache.earlier
+    newer = older.take(np.arange(5))
+    newer = dedupe.Sketches(newer.article_id, newer.digest + np.uint64(1), newer.size, newer.fingerprint, newer.keys)
+    joined = dedupe.Sketches.concat([older, newer])
+    assert len(joined) == 20
+    assert dict(zip(joined.article_id, joined.digest.tolist(), strict=True)) == (
+        dict(zip(older.article_id, older.digest.tolist(), strict=True)) | dict(zip(newer.article_id, newer.digest.tolist(), strict=True))
+    )
