@@ -277,15 +277,18 @@ def mention_rows(article_id: str, published_on: Any, text: str, matches: list[Ma
         by_agency.setdefault(m.agency_code, []).append(m)
     rows = []
     toward = tones(text, matches)
+    scored: dict[str, float] = {}  # agencies named in the same sentences share their context, and its score
     for code, found in sorted(by_agency.items()):
         best = max(found, key=lambda m: (m.confidence, -m.start))
         context = sentences_around(text, [(m.start, m.end) for m in found])
+        if context not in scored:
+            scored[context] = score(context, lexicon).score
         roles = {m.role for m in found}
         tone = toward[code]
         rows.append({
             "article_id": article_id, "agency_code": code, "published_on": published_on, "alias": best.alias,
             "position": min(m.start for m in found), "mentions": len(found), "confidence": best.confidence, "method": best.method,
-            "sentiment": score(context, lexicon).score, "mention_role": primary_role(roles),
+            "sentiment": scored[context], "mention_role": primary_role(roles),
             "roles": ",".join(r for r in ROLES if r in roles),
             "unit_words": "|".join(sorted({m.unit for m in found if m.unit})) or None,
             "tone": tone.label, "tone_score": tone.score, "tone_method": TONE_METHOD,
