@@ -32,6 +32,8 @@ KNOWN_THIRD_PARTY_WARNINGS = (
     "Using `httpx` with `starlette.testclient` is deprecated",  # fastapi.testclient, imported by Airflow's in-process API
 )
 #: Every table a rerun must leave unchanged (etl_run and the feed health ledger record each run: they grow and move).
+#: Rows digested at once by :func:`fingerprint`.
+FINGERPRINT_BATCH = 50_000
 DATA_TABLES = [
     "dim_agency", "dim_agency_alias", "dim_account", "campaign", "campaign_term", "dim_post", "fact_account_daily",
     "fact_post_metrics_daily", "fact_post_daily_increase", "etl_account_coverage", "agency_daily_indicators",
@@ -58,17 +60,22 @@ GROUP BY l.agency_name
 
 
 def fingerprint(warehouse, tables: list[str]) -> str:
-    """A digest of the tables' contents, in primary-key order, streamed (no table is held in memory)."""
-    import sqlalchemy as sa  # noqa: PLC0415
-
+    """A digest of the tables' contents, in primary-key order, fetched in batches (no table is held in memory)."""
     digest = hashlib.sha256()
-    with warehouse.engine.connect() as conn:
+    # The DB-API cursor's batches of plain tuples: SQLAlchemy's row objects and fetch per row were half its time.
+    connection = warehouse.engine.raw_connection()
+    try:
+        # PostgreSQL: a server-side cursor, or the client would receive each whole table at once.
+        cursor = connection.cursor(name="pantau_fingerprint") if warehouse.dialect == "postgresql" else connection.cursor()
         for table in tables:
-            columns = [c[0] for c in conn.execute(sa.text(f"SELECT * FROM {table} WHERE 1 = 0")).cursor.description]
-            result = conn.execution_options(stream_results=True).execute(sa.text(f"SELECT * FROM {table} ORDER BY {', '.join(columns)}"))
+            cursor.execute(f"SELECT * FROM {table} WHERE 1 = 0")
+            columns = [c[0] for c in cursor.description]
+            cursor.execute(f"SELECT * FROM {table} ORDER BY {', '.join(columns)}")
             digest.update(table.encode())
-            for row in result:
-                digest.update(repr(tuple(row)).encode())
+            while batch := cursor.fetchmany(FINGERPRINT_BATCH):
+                digest.update("".join(map(repr, batch)).encode())
+    finally:
+        connection.close()
     return digest.hexdigest()[:16]
 
 

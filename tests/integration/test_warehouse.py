@@ -596,3 +596,20 @@ def test_a_load_of_rows_another_load_is_inserting_waits_for_it_then_merges(inser
     assert dim_post_writes(statements) == ["insert", "merge"]
     assert [tuple(r) for r in warehouse.query("SELECT platform_post_id, title FROM dim_post ORDER BY 1")] == [
         ("p1", "ONE"), ("p2", "two"), ("p3", "three")]
+
+
+def test_the_demo_fingerprint_digests_each_rows_repr_in_key_order_on_both_engines(warehouse: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from etl import demo
+
+    with warehouse.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE fp_check (day DATE, name TEXT, n INTEGER)"))
+        conn.execute(sa.text("INSERT INTO fp_check VALUES (DATE '2026-12-02', 'b', 2), (DATE '2026-12-01', 'a', NULL), (DATE '2026-12-01', 'a', 1)"))
+    expected = hashlib.sha256(
+        b"fp_check(datetime.date(2026, 12, 1), 'a', 1)(datetime.date(2026, 12, 1), 'a', None)(datetime.date(2026, 12, 2), 'b', 2)"
+    ).hexdigest()[:16]
+    assert demo.fingerprint(warehouse, ["fp_check"]) == expected
+    # Batches end anywhere: the digest of the rows is the same whatever their size.
+    monkeypatch.setattr(demo, "FINGERPRINT_BATCH", 2)
+    assert demo.fingerprint(warehouse, ["fp_check"]) == expected
