@@ -34,8 +34,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--port-file", type=Path, help="write the bound port here when ready")
     serve.add_argument(
         "--api-key",
-        default=os.environ.get("PANTAU_SANDBOX_API_KEY", "sandbox-key"),
-        help="valid key (default: $PANTAU_SANDBOX_API_KEY or 'sandbox-key')",
+        default=os.environ.get("PANTAU_SANDBOX_API_KEY", "sbxkey-demo"),
+        help="valid key (default: $PANTAU_SANDBOX_API_KEY or 'sbxkey-demo')",
     )
     serve.add_argument("--youtube-daily-quota", type=int, default=10_000)
     serve.add_argument(

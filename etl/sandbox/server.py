@@ -301,7 +301,7 @@ class SandboxServer:
         seed: int = 7,
         host: str = "127.0.0.1",
         port: int = 0,
-        api_key: str = "sandbox-key",
+        api_key: str = "sbxkey-demo",
         youtube_daily_quota: int = 10_000,
         *,
         campaign_hashtags: list[str] | None = None,
@@ -466,7 +466,7 @@ class SandboxServer:
                 "clock": (self._clock or datetime.now(UTC)).isoformat(),
             }
 
-    def quota_used(self, api_key: str = "sandbox-key", day: str | None = None) -> int:
+    def quota_used(self, api_key: str = "sbxkey-demo", day: str | None = None) -> int:
         """Units ``api_key`` used on a Pacific day (default: the sandbox's today)."""
         return self.youtube.quota_used(api_key, day or self.youtube.quota_day(self.now()))
 

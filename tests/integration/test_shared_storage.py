@@ -28,7 +28,7 @@ def _night(tmp_path: Path, name: str, served: Path, registered: Path, env: dict[
     with SandboxServer(served) as api:
         api.set_clock(RunContext.for_day(DAY, run_id="-", dag_id="-").as_of)
         mp.setenv("YOUTUBE_API_BASE", f"{api.base_url}/youtube/v3")
-        mp.setenv("YOUTUBE_API_KEY", "sandbox-key")
+        mp.setenv("YOUTUBE_API_KEY", "sbxkey-demo")
         run_day(DAY, ["youtube"], run_id="night")
     warehouse = Warehouse(url)
     try:

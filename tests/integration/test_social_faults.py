@@ -30,7 +30,7 @@ from etl.settings import PROJECT_ROOT, load_settings
 PLATFORMS = ["x", "instagram", "facebook", "tiktok"]
 DAY = date(2026, 11, 20)
 ACCOUNTS_PER_PLATFORM = 6
-KEY = "sandbox-key"
+KEY = "sbxkey-demo"
 ENV = {
     "x": ("X_API_BASE", "X_BEARER_TOKEN"),
     "instagram": ("META_GRAPH_BASE", "META_GRAPH_TOKEN"),

@@ -30,7 +30,7 @@ from etl.warehouse import Warehouse
 from tests.sandbox_registry import account, sandbox_with
 
 AS_OF = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
-TOKEN = "sandbox-key"
+TOKEN = "sbxkey-demo"
 ACCOUNTS = 12
 
 

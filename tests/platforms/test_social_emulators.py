@@ -13,7 +13,7 @@ from etl.sandbox.server import SandboxServer
 from tests.sandbox_registry import account, sandbox_with
 
 NOW = datetime(2026, 11, 21, 18, 0, tzinfo=UTC)
-AUTH = {"Authorization": "Bearer sandbox-key"}
+AUTH = {"Authorization": "Bearer sbxkey-demo"}
 X_USER = "100000000000000001"
 
 
@@ -74,18 +74,18 @@ def test_delete_between_pages_removes_the_last_post_served(sandbox: SandboxServe
 def test_graph_business_discovery_paging_errors_and_throttling(sandbox: SandboxServer) -> None:
     url = f"{sandbox.base_url}/v21.0/17841400000000001"
     fields = "business_discovery.username(agency_a){followers_count,media_count,media.limit(3){id,timestamp,like_count}}"
-    body = requests.get(url, params={"fields": fields, "access_token": "sandbox-key"}, timeout=5).json()
+    body = requests.get(url, params={"fields": fields, "access_token": "sbxkey-demo"}, timeout=5).json()
     discovery = body["business_discovery"]
     assert discovery["id"] == "17841400000000042" and isinstance(discovery["followers_count"], int)
     assert len(discovery["media"]["data"]) == 3 and discovery["media"]["data"][0]["timestamp"].endswith("+0000")
     assert "after" in discovery["media"]["paging"]["cursors"] and "next" not in discovery["media"]["paging"]
-    unknown = requests.get(url, params={"fields": fields.replace("agency_a", "nobody"), "access_token": "sandbox-key"}, timeout=5)
+    unknown = requests.get(url, params={"fields": fields.replace("agency_a", "nobody"), "access_token": "sbxkey-demo"}, timeout=5)
     assert unknown.status_code == 400 and (unknown.json()["error"]["code"], unknown.json()["error"]["error_subcode"]) == (110, 2207013)
     sandbox.faults["instagram.status_burst"] = {"status": 429, "count": 1}
-    throttled = requests.get(url, params={"fields": fields, "access_token": "sandbox-key"}, timeout=5)
+    throttled = requests.get(url, params={"fields": fields, "access_token": "sbxkey-demo"}, timeout=5)
     assert throttled.status_code == 400 and throttled.json()["error"]["code"] == 4 and "X-App-Usage" in throttled.headers
     sandbox.faults["facebook.token_expired"] = True
-    expired = requests.get(f"{sandbox.base_url}/v21.0/100012345678901", params={"access_token": "sandbox-key"}, timeout=5)
+    expired = requests.get(f"{sandbox.base_url}/v21.0/100012345678901", params={"access_token": "sbxkey-demo"}, timeout=5)
     assert (expired.json()["error"]["code"], expired.json()["error"]["error_subcode"]) == (190, 463)
 
 

@@ -94,7 +94,7 @@ def test_sandbox_latency_delays_api_answers_not_its_controls(tmp_path: Path) -> 
         started = time.perf_counter()
         assert requests.get(f"{api.base_url}/__sandbox/stats", timeout=10).status_code == 200
         control = time.perf_counter() - started
-        url = f"{api.base_url}/youtube/v3/channels?part=id&id=x&key=sandbox-key"
+        url = f"{api.base_url}/youtube/v3/channels?part=id&id=x&key=sbxkey-demo"
         started = time.perf_counter()
         with ThreadPoolExecutor(4) as pool:  # calls in flight overlap: four take about one delay, not four
             statuses = list(pool.map(lambda _: requests.get(url, timeout=10).status_code, range(4)))

@@ -163,3 +163,23 @@ def test_the_environment_ca_bundle_applies_to_https_origins_only(monkeypatch: py
     api, _, _ = client()
     assert api._environment("https://www.googleapis.com/youtube/v3/videos")["verify"] == str(bundle)
     assert api._environment("http://127.0.0.1:8000/youtube/v3/videos")["verify"] is True
+
+
+def test_the_sandboxs_answers_pass_the_redaction_unchanged_under_the_harness_key() -> None:
+    """A secret's 8-character prefix is masked wherever it appears. The harness's sandbox key must therefore share
+    none with the synthetic answers: "sandbox-key" masked the "sandbox-..." channel titles of every landed page."""
+    import requests
+
+    from etl.harness import SANDBOX_KEY
+    from etl.http import redact_text
+    from etl.sandbox.server import SandboxServer
+    from etl.settings import PROJECT_ROOT
+
+    accounts = PROJECT_ROOT / "registry" / "sandbox" / "accounts.csv"
+    channels = [line.split(",")[4] for line in accounts.read_text(encoding="utf-8").splitlines()[1:] if ",youtube," in line][:5]
+    with SandboxServer(accounts, api_key=SANDBOX_KEY) as sandbox:
+        body = requests.get(f"{sandbox.base_url}/youtube/v3/channels", timeout=10,
+                            params={"part": "snippet,statistics", "id": ",".join(channels), "key": SANDBOX_KEY, "prettyPrint": "false"}).text
+    assert body.count('"title":"sandbox-') == 10  # snippet.title and snippet.localized.title
+    assert redact_text(body, (SANDBOX_KEY,)) == body
+    assert redact_text(body, ("sandbox-key",)).count('"title":"***') == 10  # what the old key did to them

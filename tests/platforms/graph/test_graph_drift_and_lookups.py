@@ -188,7 +188,7 @@ def sandbox(tmp_path: Path):
 
 
 def graph(sandbox: SandboxServer, path: str, **params: str) -> requests.Response:
-    return requests.get(f"{sandbox.base_url}/v21.0{path}", params={"access_token": "sandbox-key", **params}, timeout=5)
+    return requests.get(f"{sandbox.base_url}/v21.0{path}", params={"access_token": "sbxkey-demo", **params}, timeout=5)
 
 
 def test_the_sandbox_reads_posts_by_ids_and_fails_the_whole_call_for_a_gone_one(sandbox: SandboxServer) -> None:

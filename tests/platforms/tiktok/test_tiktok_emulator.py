@@ -70,7 +70,7 @@ def test_display_video_query_returns_only_the_owners_existing_videos(sandbox: Sa
 
 
 def test_display_and_research_tokens_are_not_interchangeable(sandbox: SandboxServer) -> None:
-    refused = video_list(sandbox, token="sandbox-key")
+    refused = video_list(sandbox, token="sbxkey-demo")
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "access_token_invalid"
     assert set(refused.json()["error"]) == {"code", "message", "log_id"}
     assert video_list(sandbox, token="display-nobody").status_code == 401
@@ -99,6 +99,6 @@ def test_research_video_query_answers_a_video_id_condition(sandbox: SandboxServe
     sandbox.tiktok.deleted.add(posts[3].post_id)
     query = {"query": {"and": [{"operation": "IN", "field_name": "video_id", "field_values": wanted}]},
              "start_date": "20261022", "end_date": "20261121", "max_count": 100}
-    answer = requests.post(f"{sandbox.base_url}/v2/research/video/query/", json=query, headers=auth("sandbox-key"), timeout=5)
+    answer = requests.post(f"{sandbox.base_url}/v2/research/video/query/", json=query, headers=auth("sbxkey-demo"), timeout=5)
     data = answer.json()["data"]
     assert answer.status_code == 200 and [str(v["id"]) for v in data["videos"]] == [posts[0].post_id] and not data["has_more"]

@@ -28,7 +28,7 @@ def sandbox(tmp_path: Path):
         yield server
 
 
-def make(url: str, tmp_path: Path, token: str = "sandbox-key") -> tuple[TikTokSource, LandingWriter]:
+def make(url: str, tmp_path: Path, token: str = "sbxkey-demo") -> tuple[TikTokSource, LandingWriter]:
     landing = LandingWriter(tmp_path / "tiktok-000.jsonl.gz", source="tiktok")
     client = ApiClient(source="tiktok", secrets=(token,), on_response=landing.write, sleep=lambda s: None)
     return TikTokSource(client, url, token, RateBudget("tiktok", 1000), landing), landing
@@ -85,7 +85,7 @@ def in_window(sandbox: SandboxServer, username: str, days: int = 30) -> list[str
     return [p.post_id for p in sandbox.tiktok.universe.posts(username, AS_OF) if p.published >= cutoff]
 
 
-def make_display(url: str, tmp_path: Path, tokens: dict[str, str], token: str = "sandbox-key") -> tuple[TikTokSource, LandingWriter]:
+def make_display(url: str, tmp_path: Path, tokens: dict[str, str], token: str = "sbxkey-demo") -> tuple[TikTokSource, LandingWriter]:
     landing = LandingWriter(tmp_path / "tiktok-000.jsonl.gz", source="tiktok")
     client = ApiClient(source="tiktok", secrets=(token,), on_response=landing.write, sleep=lambda s: None)
     return TikTokSource(client, url, token, RateBudget("tiktok", 1000), landing, display_tokens=tokens), landing
@@ -109,7 +109,7 @@ def test_accounts_with_a_user_token_use_the_display_api_and_the_others_the_resea
     listed = [line for line in lines if line["endpoint"] == "display_video_list"]
     assert {(line["username"], line["account"]) for line in listed} == {(u, f"tiktok:{u}:0") for u in display}
     assert {v["username"] for line in lines if line["endpoint"] == "video_query" for v in json.loads(line["body"])["data"]["videos"]} <= set(research)
-    assert source.client.headers["Authorization"] == "Bearer sandbox-key"  # the client token is back after each user call
+    assert source.client.headers["Authorization"] == "Bearer sbxkey-demo"  # the client token is back after each user call
     frames = parse_landing(tmp_path / "tiktok-000.jsonl.gz", "tiktok", AS_OF.date(), AS_OF)
     posts = frames.frame("posts")
     for username in display:

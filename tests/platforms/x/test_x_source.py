@@ -101,8 +101,8 @@ def test_against_the_sandbox_users_batch_at_100_and_outcomes_per_account(tmp_pat
         sandbox.set_clock(AS_OF)
         private = [i for i in ids if sandbox.x.universe.is_private(i)]
         source, landing, _ = make_source(sandbox.base_url, tmp_path)
-        source.client.secrets = ("sandbox-key",)
-        source.client.headers["Authorization"] = "Bearer sandbox-key"
+        source.client.secrets = ("sbxkey-demo",)
+        source.client.headers["Authorization"] = "Bearer sbxkey-demo"
         accounts = [AccountRef(f"x:A{n}:0", i) for n, i in enumerate(ids)] + [AccountRef("x:GHOST:0", "123")]
         result = source.extract(accounts, as_of=AS_OF, repull_days=30)
         landing.close()

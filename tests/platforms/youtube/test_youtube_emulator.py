@@ -21,7 +21,7 @@ import requests
 from etl.platforms.youtube.emulator import key_fingerprint
 from etl.sandbox.server import SandboxServer
 
-KEY = "sandbox-key"
+KEY = "sbxkey-demo"
 SEED = 7
 JKT = ZoneInfo("Asia/Jakarta")
 NOW = datetime(2025, 6, 15, 12, 0, tzinfo=JKT)
