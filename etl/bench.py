@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -329,8 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     from etl.demo import quiet_known_warnings  # noqa: PLC0415
 
     quiet_known_warnings()  # before Airflow's in-process API is imported, as in make demo
-    from etl.harness import configure_airflow, prepare_airflow_db  # noqa: PLC0415
-    from etl.runtime import JAKARTA  # noqa: PLC0415
+    from etl.harness import configure_airflow, latest_measured_day, prepare_airflow_db  # noqa: PLC0415
     from etl.settings import load_settings  # noqa: PLC0415
 
     work = Path(tempfile.mkdtemp(prefix="pantau-bench-"))
@@ -340,8 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare_airflow_db()
     count = args.accounts or SCALES[args.scale]
     accounts = scaled_accounts(count, work / "accounts.csv")
-    today = datetime.now(JAKARTA).date()
-    day = today.fromordinal(today.toordinal() - 1)
+    day = latest_measured_day(datetime.now(UTC))
     print(f"Pantau bench ({args.scale}): one night ({day}) of {count:,} accounts through the DAGs; work files in {work}",
           flush=True)
     print(f"  this machine: {REFERENCE_DRAWS:,} hash draws in Python take {reference_cpu_seconds():.2f}s of CPU "

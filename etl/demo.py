@@ -14,7 +14,7 @@ import sys
 import time
 import warnings
 from collections.abc import MutableMapping
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.settings import PROJECT_ROOT
@@ -93,7 +93,15 @@ def use_demo_shards(environ: MutableMapping[str, str]) -> None:
 def main() -> int:
     started = time.perf_counter()
     quiet_known_warnings()
-    from etl.harness import DagRunner, configure_airflow, nightly_days, point_sources_at, prepare_airflow_db, sandbox  # noqa: PLC0415
+    from etl.harness import (  # noqa: PLC0415
+        DagRunner,
+        configure_airflow,
+        latest_measured_day,
+        nightly_days,
+        point_sources_at,
+        prepare_airflow_db,
+        sandbox,
+    )
 
     accounts = PROJECT_ROOT / "registry" / "sandbox" / "accounts.csv"
     os.environ.setdefault("PANTAU_DATA_DIR", str(PROJECT_ROOT / "data"))
@@ -106,10 +114,7 @@ def main() -> int:
     os.environ["PANTAU_ACCOUNTS_FILE"] = str(exports.accounts_file)
     os.environ["PANTAU_DROPBOX_DIR"] = str(exports.dropbox)
     os.environ.pop("WAREHOUSE_URL", None)
-    from etl.runtime import JAKARTA  # noqa: PLC0415
-
-    today = datetime.now(JAKARTA).date()
-    days = nightly_days(today.fromordinal(today.toordinal() - 1), DEMO_DAYS)
+    days = nightly_days(latest_measured_day(datetime.now(UTC)), DEMO_DAYS)
     print(f"Pantau demo: {DEMO_DAYS} nightly runs, {days[0]} .. {days[-1]}, against the sandbox APIs", flush=True)
     configure_airflow(PROJECT_ROOT / ".airflow")
     os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"

@@ -185,6 +185,20 @@ def point_news_at(sandbox_: Sandbox) -> None:
     os.environ["PANTAU_GDELT_PACING_SECONDS"] = "0"
 
 
+def latest_measured_day(now: datetime) -> date:
+    """The latest day whose nightly run time (01:00 Jakarta time the next morning) is a minute or more past.
+
+    Yesterday, except in the hour after midnight in Jakarta: then yesterday's run time is still ahead, the sources
+    would ask for what was published up to the present (X's ``end_time``), and a rerun minutes later would differ.
+    """
+    from etl.runtime import RunContext  # noqa: PLC0415
+
+    day = now.astimezone(JAKARTA).date() - timedelta(days=1)
+    while RunContext.for_day(day, run_id="-", dag_id="-").as_of > now - timedelta(minutes=1):
+        day -= timedelta(days=1)
+    return day
+
+
 def nightly_days(last: date, count: int) -> list[date]:
     """The ``count`` days ending with ``last``, oldest first."""
     return [last - timedelta(days=n) for n in range(count - 1, -1, -1)]

@@ -49,3 +49,15 @@ def test_the_demo_runs_each_platform_of_the_sandbox_registry_as_one_shard() -> N
     environ = {"PANTAU_SHARD_SIZE": "100"}  # the user's setting wins
     use_demo_shards(environ)
     assert environ == {"PANTAU_SHARD_SIZE": "100"}
+
+
+def test_the_demo_measures_only_days_whose_nightly_run_time_has_passed() -> None:
+    from datetime import UTC, date, datetime
+
+    from etl.harness import latest_measured_day
+
+    # 8 December, 00:30 in Jakarta (17:30 UTC the day before): 7 December's run time, 01:00, is still ahead.
+    assert latest_measured_day(datetime(2026, 12, 7, 17, 30, tzinfo=UTC)) == date(2026, 12, 6)
+    assert latest_measured_day(datetime(2026, 12, 7, 17, 59, 30, tzinfo=UTC)) == date(2026, 12, 6)  # less than a minute past
+    assert latest_measured_day(datetime(2026, 12, 7, 18, 1, tzinfo=UTC)) == date(2026, 12, 7)
+    assert latest_measured_day(datetime(2026, 12, 7, 16, 59, tzinfo=UTC)) == date(2026, 12, 6)  # 23:59 on the 7th in Jakarta
