@@ -134,6 +134,13 @@ def test_agency_page(report: Path) -> None:
     kem_a = (report.parent / "instansi" / "KEM-A.html").read_text(encoding="utf-8")
     trend = kem_a[kem_a.index('id="agency-trend"'):kem_a.index('id="rank-history"')]
     assert re.findall(r"<tr><td>([^<]+)</td>", trend) == ["Sen, 7 Sep", "Min, 6 Sep", "Sab, 5 Sep"]
+    # Each page has the platforms its agency has figures on (KEM-B has no X account), from one pivot of them all.
+    headers = {}
+    for code in ("KEM-A", "KEM-B"):
+        html = (report.parent / "instansi" / f"{code}.html").read_text(encoding="utf-8")
+        headers[code] = re.findall(r'<th class="num">([^<]+)</th>', html[html.index('id="agency-trend"'):html.index('id="rank-history"')])
+    assert headers == {"KEM-A": ["Semua platform", "YouTube", "X"], "KEM-B": ["Semua platform", "YouTube"]}
+    assert '<tr><td>Sen, 7 Sep</td><td class="num">16</td><td class="num">16</td><td class="num">0</td></tr>' in trend
     history = kem_a[kem_a.index('id="rank-history"'):kem_a.index('id="campaign-posts"')]
     assert re.findall(r'<td class="num">(\d)</td>', history) == ["1", "1", "2"]
     posts = kem_a[kem_a.index('id="campaign-posts"'):kem_a.index('id="agency-news"')]
