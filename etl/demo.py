@@ -74,6 +74,7 @@ def fingerprint(warehouse, tables: list[str]) -> str:
             digest.update(table.encode())
             while batch := cursor.fetchmany(FINGERPRINT_BATCH):
                 digest.update("".join(map(repr, batch)).encode())
+        cursor.close()
     finally:
         connection.close()
     return digest.hexdigest()[:16]

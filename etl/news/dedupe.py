@@ -294,8 +294,10 @@ def _band_candidates(keys: np.ndarray, rows: np.ndarray, queries: np.ndarray, li
     return rows[order[np.repeat(who, counts)]], rows[order[np.repeat(who - counts, counts) + offsets]]
 
 
-#: What a sketch holds depends on these: sketches made under other settings are not read.
-SKETCH_VERSION = f"w{SHINGLE_WORDS}-b{BINS}-r{BAND_ROWS}-1"
+#: What a sketch holds depends on these: sketches made under other settings are not read. The last number stands for
+#: everything else a sketch is computed with (the word pattern, _word_hash, _mix, the donor table, the title + text
+#: a doc is shingled from): raise it with any change to them.
+SKETCH_VERSION = f"w{SHINGLE_WORDS}-b{BINS}-r{BAND_ROWS}-d{_DONOR_ATTEMPTS}-1"
 _SKETCH_BYTES = BANDS * 8
 
 
@@ -303,7 +305,8 @@ def text_digests(texts: list[str]) -> np.ndarray:
     """A 64-bit digest of each text: pandas' SipHash under its fixed key, the same on every machine and run."""
     if not texts:
         return np.zeros(0, np.uint64)
-    return pd.util.hash_array(np.array(texts, dtype=object), categorize=False)
+    # As UTF-8 bytes (the same digest as the text's), a lone surrogate passed through instead of refused.
+    return pd.util.hash_array(np.array([t.encode("utf-8", "surrogatepass") for t in texts], dtype=object), categorize=False)
 
 
 @dataclass(frozen=True)
@@ -440,6 +443,8 @@ def cluster(
     """
     known = dict(known or {})
     stats = stats if stats is not None else ClusterStats()
+    if cache is not None:
+        cache.computed = Sketches.empty()
     seen: set[str] = set()
     ordered = []
     for doc in sorted(docs, key=lambda d: (d.published_at or datetime.max, d.article_id)):

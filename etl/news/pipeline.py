@@ -122,20 +122,27 @@ def read_sketches(settings: Settings, run: RunContext, cluster_days: int) -> Ske
 
 
 def write_sketches(settings: Settings, run: RunContext, computed: Sketches, cluster_days: int) -> None:
-    """Add this night's sketches to its file, for the next nights; remove the files no later night reads."""
+    """Add this night's sketches to its file, for the next nights; remove the files no later night reads.
+
+    A file that cannot be written costs the next night the work it would have spared: a warning, not a failure.
+    """
     path = _sketch_file(settings, run.data_date)
-    # A rerun keeps the first run's sketches: the articles it loaded are in the window now, and not sketched again.
-    merged = Sketches.concat([part for part in (_read_sketch_file(path, run), computed) if part is not None])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial") if is_local(path) else path  # an object appears when complete
-    with partial.open("wb") as fh:
-        merged.write(fh)
-    if partial != path:
-        partial.replace(path)
-    oldest_read = (run.data_date - timedelta(days=cluster_days + 1)).isoformat()
-    for old in path.parent.glob("*.parquet"):
-        if old.name[:10] < oldest_read:  # ISO dates sort as text
-            old.unlink(missing_ok=True)
+    try:
+        # A rerun keeps the first run's sketches: the articles it loaded are in the window now, and not sketched again.
+        merged = Sketches.concat([part for part in (_read_sketch_file(path, run), computed) if part is not None])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial") if is_local(path) else path  # an object appears when complete
+        with partial.open("wb") as fh:
+            merged.write(fh)
+        if partial != path:
+            partial.replace(path)
+        oldest_read = (run.data_date - timedelta(days=cluster_days + 1)).isoformat()
+        for old in path.parent.iterdir():
+            if old.name[:10] < oldest_read:  # ISO dates sort as text; a killed write's .partial goes too
+                old.unlink(missing_ok=True)
+    except Exception as exc:  # noqa: BLE001 - a cache that cannot be written is computed again, never fatal
+        log.warning("news sketches not written; the next night sketches these articles again",
+                    **run.log_extra(file=str(path), error=f"{type(exc).__name__}: {exc}"[:300]))
 
 
 # -- extract -------------------------------------------------------------------------------

@@ -234,7 +234,7 @@ def test_sketches_survive_a_parquet_round_trip_and_refuse_another_version(tmp_pa
         assert np.array_equal(getattr(back, field), getattr(sketches, field)), field
     assert back.keys.shape == (50, dedupe.BANDS) and back.digest.dtype == np.uint64
     monkeypatch.setattr(dedupe, "SKETCH_VERSION", "w3-b256-r2-1")
-    with (tmp_path / "s.parquet").open("rb") as fh, pytest.raises(ValueError, match="^sketches of version w3-b128-r2-1, not w3-b256-r2-1$"):
+    with (tmp_path / "s.parquet").open("rb") as fh, pytest.raises(ValueError, match="^sketches of version w3-b128-r2-d1024-1, not w3-b256-r2-1$"):
         dedupe.Sketches.read(fh)
 
 
@@ -248,3 +248,12 @@ def test_the_latest_sketch_of_an_article_wins() -> None:
     assert dict(zip(joined.article_id, joined.digest.tolist(), strict=True)) == (
         dict(zip(older.article_id, older.digest.tolist(), strict=True)) | dict(zip(newer.article_id, newer.digest.tolist(), strict=True))
     )
+
+
+def test_a_lone_surrogate_is_digested_not_refused() -> None:
+    docs = [Doc("a", T0, "Banjir \ud83d", "air naik di kota lama"), Doc("b", T0 + timedelta(hours=1), "Banjir \ud83d", "air naik di kota lama")]
+    cache = dedupe.SketchCache()
+    assert cluster(docs, cache=cache) == cluster(docs) == [
+        dedupe.Clustered("a", "a", None, None), dedupe.Clustered("b", "a", "a", 1.0),
+    ]
+    assert len(cache.computed) == 2 and cache.computed.digest[0] == cache.computed.digest[1]
