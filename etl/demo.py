@@ -31,9 +31,9 @@ DEMO_SHARD_SIZE = 2000
 KNOWN_THIRD_PARTY_WARNINGS = (
     "Using `httpx` with `starlette.testclient` is deprecated",  # fastapi.testclient, imported by Airflow's in-process API
 )
-#: Every table a rerun must leave unchanged (etl_run and the feed health ledger record each run: they grow and move).
 #: Rows digested at once by :func:`fingerprint`.
 FINGERPRINT_BATCH = 50_000
+#: Every table a rerun must leave unchanged (etl_run and the feed health ledger record each run: they grow and move).
 DATA_TABLES = [
     "dim_agency", "dim_agency_alias", "dim_account", "campaign", "campaign_term", "dim_post", "fact_account_daily",
     "fact_post_metrics_daily", "fact_post_daily_increase", "etl_account_coverage", "agency_daily_indicators",

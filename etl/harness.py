@@ -23,12 +23,10 @@ from typing import Any, NoReturn
 import requests
 
 from etl.runtime import JAKARTA
+from etl.sandbox import API_KEY
 from etl.settings import PROJECT_ROOT
 
-#: The sandbox's API key. Its first 8 characters appear in no synthetic answer: the client masks any 8-character
-#: prefix of a secret it finds in a body (a server may echo a token cut short), and the old "sandbox-key" masked the
-#: "sandbox-..." names of every synthetic account in the landed answers, a Python loop per name (issue 11).
-SANDBOX_KEY = "sbxkey-demo"
+SANDBOX_KEY = API_KEY
 SANDBOX_IG_USER_ID = "17841400000000001"
 #: The nightly schedule, as (DAG id, hour, minute) in Jakarta time the morning after the measured day.
 NIGHTLY = [("registry_sync", 0, 30), ("social_metrics", 1, 0), ("news_mentions", 0, 30), ("agency_indicators", 3, 0)]

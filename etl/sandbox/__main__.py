@@ -18,6 +18,7 @@ from types import FrameType
 
 from etl.gc_tuning import tune_for_batch_work
 
+from . import API_KEY
 from .server import SandboxServer
 
 log = logging.getLogger("etl.sandbox")
@@ -34,8 +35,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     serve.add_argument("--port-file", type=Path, help="write the bound port here when ready")
     serve.add_argument(
         "--api-key",
-        default=os.environ.get("PANTAU_SANDBOX_API_KEY", "sbxkey-demo"),
-        help="valid key (default: $PANTAU_SANDBOX_API_KEY or 'sbxkey-demo')",
+        default=os.environ.get("PANTAU_SANDBOX_API_KEY", API_KEY),
+        help=f"valid key (default: $PANTAU_SANDBOX_API_KEY or '{API_KEY}')",
     )
     serve.add_argument("--youtube-daily-quota", type=int, default=10_000)
     serve.add_argument(

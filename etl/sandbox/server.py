@@ -32,6 +32,7 @@ import msgspec
 from etl.platforms import PLATFORMS
 from etl.platforms.youtube.emulator import BASE_PATH, YouTubeApi, _decode_token, key_expired_body, status_error_body
 
+from . import API_KEY
 from .mounted import ENDPOINT_HEADER
 from .youtube_data import DEFAULT_CAMPAIGN_HASHTAGS, YouTubeUniverse
 
@@ -301,7 +302,7 @@ class SandboxServer:
         seed: int = 7,
         host: str = "127.0.0.1",
         port: int = 0,
-        api_key: str = "sbxkey-demo",
+        api_key: str = API_KEY,
         youtube_daily_quota: int = 10_000,
         *,
         campaign_hashtags: list[str] | None = None,
@@ -466,7 +467,7 @@ class SandboxServer:
                 "clock": (self._clock or datetime.now(UTC)).isoformat(),
             }
 
-    def quota_used(self, api_key: str = "sbxkey-demo", day: str | None = None) -> int:
+    def quota_used(self, api_key: str = API_KEY, day: str | None = None) -> int:
         """Units ``api_key`` used on a Pacific day (default: the sandbox's today)."""
         return self.youtube.quota_used(api_key, day or self.youtube.quota_day(self.now()))
 
