@@ -47,7 +47,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from itertools import chain
 from typing import BinaryIO
@@ -333,12 +333,12 @@ class Sketches:
         parts = [p for p in parts if len(p)]
         if not parts:
             return cls.empty()
-        joined = cls(*(np.concatenate([getattr(p, f) for p in parts]) for f in ("article_id", "digest", "size", "fingerprint", "keys")))
+        joined = cls(*(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls)))
         keep = ~pd.Index(joined.article_id).duplicated(keep="last")
         return joined if keep.all() else joined.take(np.flatnonzero(keep))
 
     def take(self, rows: np.ndarray) -> Sketches:
-        return Sketches(self.article_id[rows], self.digest[rows], self.size[rows], self.fingerprint[rows], self.keys[rows])
+        return Sketches(*(getattr(self, f.name)[rows] for f in fields(self)))
 
     def write(self, fh: BinaryIO) -> None:
         """Parquet, the band keys one fixed-size binary value an article, the version in the file's metadata."""
@@ -413,7 +413,8 @@ def _sketch(sh: _Shingles) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 class _ExactSets:
-    """Exact shingle sets of the articles the verification compares, shingled in one batch when first needed."""
+    """Exact shingle sets of the articles each verification compares: those of every article when all were just
+    sketched, else the compared rows shingled for the call (the identical groups' few, then the candidate pairs')."""
 
     def __init__(self, texts: list[str], shingled: _Shingles | None, stats: ClusterStats) -> None:
         self.texts, self.stats = texts, stats
