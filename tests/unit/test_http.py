@@ -183,3 +183,51 @@ def test_the_sandboxs_answers_pass_the_redaction_unchanged_under_the_harness_key
     assert body.count('"title":"sandbox-') == 10  # snippet.title and snippet.localized.title
     assert redact_text(body, (SANDBOX_KEY,)) == body
     assert redact_text(body, ("sandbox-key",)).count('"title":"***') == 10  # what the old key did to them
+
+
+@pytest.mark.parametrize(
+    ("url", "params"),
+    [
+        ("https://www.googleapis.com/youtube/v3/videos", {"part": "snippet,statistics", "id": "a,b", "key": "k y", "pageToken": None}),
+        ("http://127.0.0.1:5000/2/users/1/tweets", {"tweet.fields": "public_metrics", "pagination_token": "abc=="}),
+        ("http://127.0.0.1:5000/v21.0/me?fields=x", {"ids": ["1", "2"], "q": "déjà vu ~ !*'()"}),
+        ("http://127.0.0.1:5000/path with space/ü?a=%7E", {"a": 1.5, "b": True}),
+        ("http://127.0.0.1:5000", {"a": "1"}),
+        ("http://127.0.0.1:5000/x", None),
+        ("http://127.0.0.1:5000/x#part", {"a": "1"}),
+    ],
+)
+def test_the_url_is_the_one_requests_would_send(url: str, params: dict | None) -> None:
+    import requests  # noqa: PLC0415
+
+    from etl.http import with_query  # noqa: PLC0415
+
+    assert with_query(url, params) == requests.Request("GET", url, params=params).prepare().url
+
+
+def test_a_call_sends_what_a_requests_session_would() -> None:
+    # The client prepares its requests itself (issue 11): the same path, query, headers and JSON body as
+    # Session.request, a per-call header overriding the client's, a None header unsetting the session's.
+    import requests  # noqa: PLC0415
+
+    with ScriptedServer([OK]) as ours, ScriptedServer([OK]) as theirs:
+        api, _, _ = client(headers={"Authorization": "Bearer s3cr3t-key", "X-Both": "client"})
+        api.session.headers["X-Session"] = "kept"
+        api.get_json(ours.url + "/v2/q", {"fields": "a,b", "n": 2}, headers={"X-Both": "call", "Accept-Encoding": None})
+        api.post_json(ours.url + "/v2/q", {"query": {"and": ["é"]}}, {"fields": "id"})
+        with requests.Session() as session:
+            session.trust_env = False
+            session.headers["X-Session"] = "kept"
+            headers = {"Authorization": "Bearer s3cr3t-key", "X-Both": "call", "Accept-Encoding": None}
+            session.request("GET", theirs.url + "/v2/q", params={"fields": "a,b", "n": 2}, headers=headers)
+            session.request("POST", theirs.url + "/v2/q", params={"fields": "id"}, json={"query": {"and": ["é"]}},
+                            headers={"Authorization": "Bearer s3cr3t-key", "X-Both": "client"})
+    assert ours.requests == theirs.requests == ["/v2/q?fields=a%2Cb&n=2", "/v2/q?fields=id"]
+    assert ours.bodies == theirs.bodies
+    assert ours.bodies[1] == b'{"query": {"and": ["\\u00e9"]}}'
+    def without_host(sent: list[dict[str, str]]) -> list[dict[str, str]]:
+        return [{k: v for k, v in headers.items() if k != "Host"} for headers in sent]
+
+    assert without_host(ours.headers) == without_host(theirs.headers)
+    assert ours.headers[0]["X-Both"] == "call" and ours.headers[0]["Accept-Encoding"] == "identity"  # unset: urllib3's
+    assert ours.headers[1]["Content-Type"] == "application/json" and ours.headers[1]["X-Session"] == "kept"
