@@ -26,6 +26,9 @@ DEMO_DAYS = 7
 #: Expectations' and the warehouse's fixed costs: warm nights took 29-30 s instead of 35-39 s, for a peak RSS of
 #: 1.15-1.22 GB instead of 0.78-0.80 GB (three-night runs, issue 11).
 DEMO_SHARD_SIZE = 2000
+#: The sandbox works out its YouTube channels' videos of this many days ahead, while the first night's other tasks
+#: run (see YouTubeUniverse.warm): the 7 nights, the 30-day re-pull and the last uploads page's older videos.
+SANDBOX_WARM_DAYS = 75
 #: Warnings libraries raise about their own dependencies, not about Pantau or the user's setup: a new user's first line
 #: should be Pantau's. Each is matched at the start of its message.
 KNOWN_THIRD_PARTY_WARNINGS = (
@@ -129,7 +132,7 @@ def main() -> int:
     # closing it, folded the write-ahead log into it: ~5% of the demo (issue 11). It is folded in once, at the end.
     warehouse = open_warehouse()
     try:
-        with sandbox(accounts) as api:
+        with sandbox(accounts, warm_days=SANDBOX_WARM_DAYS) as api:
             point_sources_at(api)
             print(f"  sandbox listening on {api.base_url}", flush=True)
             runner = DagRunner()

@@ -111,14 +111,16 @@ class Sandbox:
 
 
 @contextmanager
-def sandbox(accounts: Path, seed: int = 7, quota: int = 1_000_000, latency_ms: float = 0.0) -> Iterator[Sandbox]:
-    """Start ``python -m etl.sandbox serve`` on a free port; stop it on exit (``latency_ms`` delays every API answer)."""
+def sandbox(accounts: Path, seed: int = 7, quota: int = 1_000_000, latency_ms: float = 0.0, warm_days: int = 0) -> Iterator[Sandbox]:
+    """Start ``python -m etl.sandbox serve`` on a free port; stop it on exit (``latency_ms`` delays every API answer;
+    ``warm_days``: the sandbox works out its YouTube channels' videos of that many days before they are asked for)."""
     with tempfile.TemporaryDirectory() as tmp:
         port_file = Path(tmp) / "port"
         process = subprocess.Popen(
             [sys.executable, "-m", "etl.sandbox", "serve", "--accounts", str(accounts), "--seed", str(seed),
              "--port", "0", "--port-file", str(port_file), "--api-key", SANDBOX_KEY,
-             "--youtube-daily-quota", str(quota), "--latency-ms", str(latency_ms), "--log-level", "WARNING"],
+             "--youtube-daily-quota", str(quota), "--latency-ms", str(latency_ms), "--warm-days", str(warm_days),
+             "--log-level", "WARNING"],
             cwd=PROJECT_ROOT,
         )
         try:

@@ -47,6 +47,8 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     serve.add_argument("--clock", help="freeze the clock at this aware ISO 8601 time")
     serve.add_argument("--latency-ms", type=float, default=0.0, help="delay every API answer this long (benchmarks)")
+    serve.add_argument("--warm-days", type=int, default=0,
+                       help="when started, work out each YouTube channel's videos of this many days in the background")
     serve.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
 
@@ -79,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _on_signal)
     signal.signal(signal.SIGINT, _on_signal)
     sandbox.start()
+    if args.warm_days:
+        sandbox.warm(args.warm_days)
     try:
         if args.port_file:
             tmp = args.port_file.with_name(args.port_file.name + ".tmp")

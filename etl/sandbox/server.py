@@ -345,6 +345,7 @@ class SandboxServer:
         self._mounts: list[tuple[str, Callable[[SandboxRequest], tuple[int, Mapping[str, str], bytes]]]] = []
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._warming = threading.Event()  # set: a warm-up stops
         self._host, self._port = host, port
         self._mount_social_apis(Path(accounts_csv), seed, api_key, campaign_hashtags, deleted_ratio, hide_likes_ratio)
         from .news import NewsApi  # noqa: PLC0415 - news feeds and GDELT DOC 2.0
@@ -398,8 +399,17 @@ class SandboxServer:
         )
         return self
 
+    def warm(self, days: int) -> threading.Thread:
+        """Start :meth:`YouTubeUniverse.warm` for the sandbox's present in a background thread (stopped by :meth:`stop`)."""
+        self._warming.clear()
+        thread = threading.Thread(target=self.universe.warm, args=(self.now(), days, self._warming), name="pantau-sandbox-warm",
+                                  daemon=True)
+        thread.start()
+        return thread
+
     def stop(self) -> None:
         """Stop serving and release the port."""
+        self._warming.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()

@@ -107,6 +107,26 @@ def test_same_seed_same_numbers_across_instances(accounts_csv: Path) -> None:
     assert bodies[0][0]["items"][0]["statistics"] != bodies[2][0]["items"][0]["statistics"]
 
 
+def test_a_warmed_sandbox_answers_as_a_cold_one(accounts_csv: Path) -> None:
+    # The demo's sandbox works out its videos ahead, at its own present (a later day than the nights asked for),
+    # and on a separate thread while it answers: only when the work is done may change, never an answer.
+    bodies = []
+    for warm_days in (0, 40):
+        with SandboxServer(accounts_csv, seed=SEED) as srv:
+            srv.set_clock(NOW + timedelta(days=5))
+            if warm_days:
+                srv.warm(warm_days).join(timeout=60)
+                warmed = srv.universe._static.cache_info().currsize
+            srv.set_clock(NOW)
+            channels = get(srv, "channels", part="snippet,statistics,contentDetails", id=",".join(CHANNELS)).json()
+            uploads = [all_uploads(srv, channel) for channel in CHANNELS]
+            ids = [i["contentDetails"]["videoId"] for i in uploads[0]][:50]
+            videos = get(srv, "videos", part="snippet,statistics,contentDetails", id=",".join(ids)).json()
+            bodies.append((channels, uploads, videos))
+    assert bodies[0] == bodies[1]
+    assert warmed == sum(len(_videos_on(SEED, c, (NOW + timedelta(days=5 - d)).date())) for c in CHANNELS for d in range(40))
+
+
 def test_channels_counts_are_strings_and_unknown_ids_absent(server: SandboxServer) -> None:
     unknown = "UC" + "z" * 22
     body = get(
