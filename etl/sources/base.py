@@ -30,6 +30,9 @@ class EndpointSpec:
     batch_size: int | None = None  # ids per call, for "list by ids" endpoints
     page_size: int | None = None  # items per page, for paged endpoints
     cost_units: int = 1  # what one call spends of the platform's budget
+    #: What the source reads of an answer, as a ``TypedDict`` (``ApiClient.get_json``'s ``reads``): the rest of a
+    #: successful answer is checked as JSON and skipped. None: the whole answer is decoded.
+    reads: Any = None
 
 
 def batched(items: Sequence[T], size: int) -> Iterator[list[T]]:

@@ -12,7 +12,7 @@ import pytest
 from etl.errors import DataError
 from etl.platforms.x.parser import parse_x
 from etl.quality import validate_frame
-from etl.sources.frames import record_json, repair_text, row
+from etl.sources.frames import record_json, record_text, repair_fields, repair_text, row
 from etl.sources.readers import ParseIssue
 from etl.warehouse import refuse_unstorable_text
 
@@ -49,10 +49,23 @@ def test_row_repairs_every_text_field_and_keeps_parse_issue_for_failures() -> No
         "platform_post_id: removed 1 NUL byte; text: removed 1 NUL byte; text: replaced 1 lone surrogate with U+FFFD"
     )
     assert built["parse_issue"] == "public_metrics.like_count: 'x' is not a count"
-    # The raw record keeps the original text, JSON-escaped so it can be stored anywhere.
-    assert built["record"] == '{"id":"7","text":"Halo\\u0000 \\ud83d"}'
-    assert json.loads(built["record"]) == item
+    # The raw record is the item, untouched; stored, it keeps the original text, JSON-escaped so it can be stored anywhere.
+    assert built["record"] is item and item["text"] == "Halo\x00 \ud83d"
+    assert record_text(built["record"]) == '{"id":"7","text":"Halo\\u0000 \\ud83d"}'
+    assert json.loads(record_text(built["record"])) == item
+    assert record_text('{"id":"7"}') == '{"id":"7"}'  # text already written stays as it is
     assert record_json({"t": "é"}) == '{"t":"é"}'  # clean text stays readable, not escaped
+
+
+def test_repair_fields_checks_each_value_alone() -> None:
+    # Halves of a surrogate pair in two fields are two lone surrogates, not one character; other values untouched.
+    values = {"title": "Judul \ud83d", "text": "\ude00 isi", "likes": 3, "url": None, "hashtags": "#ok"}
+    assert repair_fields(values) == "title: replaced 1 lone surrogate with U+FFFD; text: replaced 1 lone surrogate with U+FFFD"
+    assert values == {"title": "Judul \ufffd", "text": "\ufffd isi", "likes": 3, "url": None, "hashtags": "#ok"}
+    # Only the columns asked for; clean text: no note.
+    assert repair_fields({"title": "a\x00", "text": "b"}, ["text"]) is None
+    assert repair_fields({"title": "a\x00", "text": "b"}, ["title"]) == "title: removed 1 NUL byte"
+    assert repair_fields({"title": "Kabar baik \U0001f600", "n": 1}) is None
 
 
 def _tweets_line(tweets: list[dict]) -> dict:

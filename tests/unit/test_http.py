@@ -137,6 +137,67 @@ def test_a_successful_answer_is_decoded_once(monkeypatch: pytest.MonkeyPatch) ->
     assert decodes == ['{"items": [1]}']
 
 
+UPLOADS_PAGE = json.dumps({
+    "kind": "youtube#playlistItemListResponse", "etag": "x", "nextPageToken": "EAAaBlBUOkNESQ",
+    "items": [{"kind": "youtube#playlistItem", "id": "UExh", "snippet": {"title": "Rapat", "description": "Panjang " * 50,
+               "publishedAt": "2026-11-20T02:00:00Z", "thumbnails": {"default": {"url": "https://i.ytimg.com/vi/a/default.jpg"}}},
+               "contentDetails": {"videoId": "a1", "videoPublishedAt": "2026-11-20T01:59:00Z"}}],
+    "pageInfo": {"totalResults": 1, "resultsPerPage": 50},
+})
+
+
+def test_an_answer_read_in_part_builds_only_what_is_read_and_lands_whole() -> None:
+    from etl.platforms.youtube.source import UPLOADS, VIDEOS  # noqa: PLC0415
+
+    with ScriptedServer([(200, {}, UPLOADS_PAGE), (200, {}, UPLOADS_PAGE)]) as server:
+        api, _, records = client()
+        assert api.get_json(server.url + "/playlistItems", reads=UPLOADS.reads) == {
+            "nextPageToken": "EAAaBlBUOkNESQ",
+            "items": [{"snippet": {"publishedAt": "2026-11-20T02:00:00Z"},
+                       "contentDetails": {"videoId": "a1", "videoPublishedAt": "2026-11-20T01:59:00Z"}}],
+        }
+        assert api.get_json(server.url + "/videos", reads=VIDEOS.reads) == {}
+    assert [r.body for r in records] == [UPLOADS_PAGE, UPLOADS_PAGE]  # the landing keeps every member
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('{"items": [1], "nextPageToken": 7}', {"items": [1], "nextPageToken": 7}),  # items not objects: the whole answer
+        ('{"items": {"a": 1}}', {"items": {"a": 1}}),  # a member of another JSON type
+        ('[{"id": "a"}]', [{"id": "a"}]),  # a top level that is not an object
+        ('{"items": [], "note": "\\ud83d"}', {"items": [], "note": "\ud83d"}),  # a lone surrogate msgspec refuses
+    ],
+)
+def test_an_answer_that_does_not_fit_what_is_read_comes_back_whole(body: str, expected: object) -> None:
+    from etl.platforms.youtube.source import UPLOADS  # noqa: PLC0415
+
+    with ScriptedServer([(200, {}, body)]) as server:
+        api, _, _ = client()
+        assert api.get_json(server.url + "/playlistItems", reads=UPLOADS.reads) == expected
+
+
+def test_an_answer_read_in_part_is_still_checked_as_json_and_its_errors_keep_their_reasons() -> None:
+    from etl.platforms.youtube.source import VIDEOS  # noqa: PLC0415
+
+    # A cut body, the bad part in a member nobody reads: retried, as any answer that is not JSON.
+    with ScriptedServer([(200, {}, '{"items": [{"snippet": {"title": "cut'), OK]) as server:
+        api, waits, _ = client()
+        assert api.get_json(server.url + "/videos", reads=VIDEOS.reads) == {}
+    assert len(waits) == 1
+    with ScriptedServer([(400, {}, GOOGLE_400)]) as server:
+        api, _, _ = client()
+        with pytest.raises(FatalApiError) as caught:
+            api.get_json(server.url + "/videos", reads=VIDEOS.reads)
+    assert caught.value.reasons == {"badRequest", "INVALID_ARGUMENT", "API_KEY_INVALID"}
+    # A classifier's verdict on a 200 answer read in part: the reasons come from the whole answer.
+    with ScriptedServer([(200, {}, '{"error": {"code": "access_token_invalid", "message": "expired"}}')]) as server:
+        api, _, _ = client(classify=lambda response: ("fatal", "token expired"))
+        with pytest.raises(FatalApiError) as caught:
+            api.get_json(server.url + "/videos", reads=VIDEOS.reads)
+    assert caught.value.reasons == {"access_token_invalid"} and caught.value.reason == "access_token_invalid"
+
+
 def test_the_environment_proxy_and_no_proxy_are_honoured_and_netrc_is_not_read(
     monkeypatch: pytest.MonkeyPatch, tmp_path
 ) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from etl.http import ApiClient, BudgetExhausted, CredentialsRejected, FatalApiError, RetriableApiError
@@ -29,9 +29,36 @@ PACIFIC = ZoneInfo("America/Los_Angeles")
 #: Google pretty-prints every answer unless asked not to (a standard query parameter of its APIs): compact JSON is
 #: ~30% fewer bytes to receive, land, compress and decode.
 COMPACT = {"prettyPrint": "false"}
+
+
+class UploadDetails(TypedDict, total=False):
+    videoId: Any
+    videoPublishedAt: Any
+
+
+class UploadSnippet(TypedDict, total=False):
+    publishedAt: Any
+
+
+class Upload(TypedDict, total=False):
+    contentDetails: UploadDetails
+    snippet: UploadSnippet
+
+
+class UploadsPage(TypedDict, total=False):
+    """What the uploads walk reads of a playlistItems.list page (titles, descriptions and thumbnails are skipped)."""
+
+    nextPageToken: Any
+    items: list[Upload]
+
+
+class Landed(TypedDict, total=False):
+    """Nothing: videos.list answers are read from the landing file by the parser; here they are only checked as JSON."""
+
+
 CHANNELS = EndpointSpec("channels", "/channels", {"part": "snippet,statistics,contentDetails", **COMPACT}, batch_size=50)
-UPLOADS = EndpointSpec("playlistItems", "/playlistItems", {"part": "contentDetails,snippet", **COMPACT}, page_size=50)
-VIDEOS = EndpointSpec("videos", "/videos", {"part": "snippet,statistics,contentDetails", **COMPACT}, batch_size=50)
+UPLOADS = EndpointSpec("playlistItems", "/playlistItems", {"part": "contentDetails,snippet", **COMPACT}, page_size=50, reads=UploadsPage)
+VIDEOS = EndpointSpec("videos", "/videos", {"part": "snippet,statistics,contentDetails", **COMPACT}, batch_size=50, reads=Landed)
 
 #: Error reasons that mean the whole platform is unusable with these credentials: stop at once. Google's
 #: ``google.rpc.ErrorInfo`` reasons say it of the key or project (invalid, blocked for this API or this caller,
@@ -73,7 +100,7 @@ class YouTubeSource:
         self.landing.context = {"endpoint": endpoint.name, "account": account}
         try:
             return self.client.get_json(
-                self.base_url + endpoint.path, {**endpoint.params, **params, "key": self.api_key}, account=account
+                self.base_url + endpoint.path, {**endpoint.params, **params, "key": self.api_key}, account=account, reads=endpoint.reads
             )
         except FatalApiError as exc:
             if exc.reasons & CREDENTIAL_REASONS or exc.status == 401:
