@@ -30,7 +30,7 @@ from etl.registry import read_registry
 from etl.runtime import RunContext, TaskAudit, audited
 from etl.settings import Settings, load_settings
 from etl.sources.base import AccountRef, Extraction
-from etl.sources.frames import iter_frames, record_text
+from etl.sources.frames import iter_frames
 from etl.storage import locate, read_parquet, read_text, write_parquet, write_text
 from etl.warehouse import INDICATOR_LOCK, Warehouse
 
@@ -274,7 +274,7 @@ def _record_key(frame: str, row: pd.Series) -> str:
     values = [row.get(c) for c in FRAME_KEYS.get(frame, [])]
     if values and all(v is not None and v is not pd.NA and v == v for v in values):
         return "|".join(str(v) for v in values)
-    return "record:" + hashlib.sha256(record_text(row.get("record")).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return "record:" + hashlib.sha256(str(row.get("record")).encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def _latest_per_key(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -282,8 +282,7 @@ def _latest_per_key(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     one item: each is kept (only exact repeats of the same raw record collapse), for quarantine to hold them all."""
     keyed = df[keys].notna().all(axis=1)
     complete = df[keyed].drop_duplicates(subset=keys, keep="last")
-    partial = df[~keyed]
-    partial = partial.assign(record=partial["record"].map(record_text)).drop_duplicates(subset=["record"], keep="last")
+    partial = df[~keyed].drop_duplicates(subset=["record"], keep="last")
     return pd.concat([complete, partial]).sort_index().reset_index(drop=True)
 
 
@@ -308,7 +307,7 @@ def _quarantine_rows(name: str, bad: pd.DataFrame, run: RunContext, platform: st
             "account": bad["account_key"].tolist(),
             "failed_expectations": bad["failed_expectations"].tolist(),
             "parse_issue": bad["parse_issue"].tolist(),
-            "record": [record_text(r) for r in bad["record"]],
+            "record": bad["record"].tolist(),
             "landing_file": str(landing),
         }
     )

@@ -14,8 +14,7 @@ failure: PostgreSQL refuses NUL and Parquet refuses surrogates, so such text
 is repaired when the row is built (NUL removed, each lone surrogate replaced
 by U+FFFD) and the repair is written in the row's ``text_repairs``. The row
 stays valid (``parse_issue`` is for values that could not be read); the raw
-record (the item itself, written as JSON by :func:`record_text` where it is
-stored) keeps the original text (JSON-escaped) and landing keeps the body.
+record keeps the original text (JSON-escaped) and landing keeps the body.
 """
 
 from __future__ import annotations
@@ -130,16 +129,8 @@ def row(base: dict[str, Any], readers: dict[str, Any], item: dict[str, Any]) -> 
             issues.append(str(exc))
     built["text_repairs"] = repair_fields(built)
     built["parse_issue"] = "; ".join(repair_text(i)[0] for i in issues) if issues else None
-    # The item itself: only quarantined rows (and keyless ones) need its text, see record_text. Writing every
-    # record as JSON, then as an Arrow string, cost ~15% of a YouTube night's parse for rows that drop it (issue 11).
-    built["record"] = item
+    built["record"] = record_json(item)
     return built
-
-
-def record_text(record: Any) -> str:
-    """A frame row's raw record as stored in quarantine: the item a parser read (a JSON object), as compact JSON
-    with sorted keys, lone surrogates escaped (:func:`record_json`); text already written is returned as is."""
-    return record if isinstance(record, str) else record_json(record)
 
 
 def ok_payloads(lines: Iterable[dict[str, Any]], frames: Frames) -> Iterator[tuple[dict[str, Any], Any]]:
