@@ -104,11 +104,11 @@ def repair_fields(values: dict[str, Any], columns: Iterable[str] | None = None) 
     """Repair every text value of ``values`` (or of ``columns``) in place; the note for ``text_repairs``, or None."""
     # One scan of all the text at once settles the common case, clean text: per value, the checks cost a fifth
     # of a YouTube night's parse (issue 11). Joining creates no NUL and no surrogate, so a clean join is clean text.
-    texts = values.values() if columns is None else (values.get(c) for c in columns)
-    if _clean("".join([v for v in texts if isinstance(v, str)])):
+    names = list(values if columns is None else columns)
+    if _clean("".join([v for v in map(values.get, names) if isinstance(v, str)])):
         return None
     notes = []
-    for column in list(columns if columns is not None else values):
+    for column in names:
         value = values.get(column)
         if isinstance(value, str) and not _clean(value):
             values[column], repairs = repair_text(value)

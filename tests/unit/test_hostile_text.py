@@ -63,6 +63,7 @@ def test_repair_fields_checks_each_value_alone() -> None:
     # Only the columns asked for; clean text: no note.
     assert repair_fields({"title": "a\x00", "text": "b"}, ["text"]) is None
     assert repair_fields({"title": "a\x00", "text": "b"}, ["title"]) == "title: removed 1 NUL byte"
+    assert repair_fields({"title": "a\x00", "text": "b"}, iter(["title"])) == "title: removed 1 NUL byte"  # read once
     assert repair_fields({"title": "Kabar baik \U0001f600", "n": 1}) is None
 
 
