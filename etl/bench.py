@@ -303,12 +303,13 @@ def _admin(admin_url: str, statement: str) -> None:
     engine.dispose()
 
 
-def fresh_postgres_database(admin_url: str, name: str, template: str | None = None) -> str:
+def fresh_postgres_database(admin_url: str, name: str, template: str | None = None, tablespace: str | None = None) -> str:
     """An empty PostgreSQL database ``name`` (a copy of the database ``template``, which nobody may be connected to)
-    next to ``admin_url``'s; returns its URL."""
+    next to ``admin_url``'s, its tables in ``tablespace`` if given; returns its URL."""
     import sqlalchemy as sa  # noqa: PLC0415
 
-    _admin(admin_url, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+    _admin(admin_url, f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")
+           + (f' TABLESPACE "{tablespace}"' if tablespace else ""))
     return sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
 
 

@@ -15,7 +15,8 @@ backend that ran it) against the target (10 s on DuckDB, 20 s on PostgreSQL).
 ``--keep NAME`` keeps the filled warehouse (DuckDB: the file NAME; PostgreSQL: the database NAME) and fills it only
 when it does not exist yet; the day's computation is then rolled back, so that runs of other versions of the models
 (e.g. before and after a change, each from its own checkout) time the same rows. ``--stale-statistics`` leaves the tables as a first night finds them on PostgreSQL (never analyzed before the load);
-``--explain DIR`` also writes each model's EXPLAIN ANALYZE (PostgreSQL) to DIR (timed models are not explained).
+``--tablespace NAME`` (PostgreSQL) creates the database in that tablespace, e.g. one on a compressed filesystem when
+the year does not fit the disk uncompressed; ``--explain DIR`` also writes each model's EXPLAIN ANALYZE (PostgreSQL) to DIR (timed models are not explained).
 """
 
 from __future__ import annotations
@@ -95,6 +96,17 @@ def fill_history(warehouse: Warehouse, args: argparse.Namespace) -> None:
     counts = warehouse.table_counts(HISTORY_TABLES)
     print(f"  history: {args.history_days} nights ({first_day} .. {DAY}) in {time.perf_counter() - started:.0f}s: "
           + ", ".join(f"{t} {n:,}" for t, n in counts.items()), flush=True)
+    print(f"  stored: {stored(warehouse)}", flush=True)
+
+
+def stored(warehouse: Warehouse) -> str:
+    """How large the warehouse is and, on PostgreSQL, in which tablespace (before any filesystem compression)."""
+    if warehouse.dialect == "postgresql":
+        [(size, tablespace)] = warehouse.query(
+            "SELECT pg_database_size(current_database()), t.spcname FROM pg_database d "
+            "JOIN pg_tablespace t ON t.oid = d.dattablespace WHERE d.datname = current_database()")
+        return f"{size / 2**30:.1f} GiB in tablespace {tablespace}"
+    return f"{Path(warehouse.engine.url.database).stat().st_size / 2**30:.1f} GiB"
 
 
 def analyze_history(warehouse: Warehouse, args: argparse.Namespace) -> None:
@@ -174,6 +186,7 @@ def main() -> None:
     parser.add_argument("--url", help="warehouse URL (default: a temporary DuckDB file); PostgreSQL: a database of its own is made next to it")
     parser.add_argument("--keep", help="keep (and reuse) the filled warehouse: a DuckDB file or a PostgreSQL database name")
     parser.add_argument("--stale-statistics", action="store_true", help="PostgreSQL: never analyze the history")
+    parser.add_argument("--tablespace", help="PostgreSQL: create the database in this (existing) tablespace")
     parser.add_argument("--explain", help="PostgreSQL: write each model's EXPLAIN ANALYZE to this directory")
     args = parser.parse_args()
     args.history_days = max(args.history_days, 2)
@@ -185,7 +198,7 @@ def main() -> None:
         exists = bool(admin.query("SELECT 1 FROM pg_database WHERE datname = :d", {"d": database}))
         admin.dispose()
         url = (sa.make_url(args.url).set(database=database).render_as_string(hide_password=False) if exists
-               else fresh_postgres_database(args.url, database))
+               else fresh_postgres_database(args.url, database, tablespace=args.tablespace))
     else:
         path = Path(args.keep) if args.keep else Path(tempfile.mkdtemp()) / "bench_indicators.duckdb"
         exists, url = path.exists(), f"duckdb:///{path.resolve()}"

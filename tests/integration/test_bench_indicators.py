@@ -24,6 +24,7 @@ def test_same_day_on_both_engines_from_a_kept_history(postgres_server: str, tmp_
             and "dim_post 6,900, fact_post_metrics_daily 120,000, fact_account_daily 6,400, etl_account_coverage 6,400, "
                 "fact_news_article 32,000, fact_news_mention 38,400, fact_post_daily_increase 117,000, campaign_post 348, "
                 "agency_campaign_daily 290, agency_daily_indicators 2,340" in duckdb)
+    assert re.search(r"^  stored: \d+\.\d GiB$", duckdb, re.MULTILINE)
     models = re.findall(r"^    (\w+) +[\d.]+ +[\d.]+ +[\d.]+$", duckdb, re.MULTILINE)
     assert models == ["post_daily_increase", "agency_daily_indicators", "agency_daily_news", "agency_daily_activity",
                       "agency_daily_ranking", "agency_daily_amplification", "campaign_post", "agency_campaign_daily",
@@ -31,5 +32,6 @@ def test_same_day_on_both_engines_from_a_kept_history(postgres_server: str, tmp_
     digest = re.search(r"digest (\w{16})", duckdb).group(1)
     again = bench("--keep", str(tmp_path / "history.duckdb"))  # the kept history, the day rolled back: same rows
     assert "reusing the history" in again and f"digest {digest}" in again
-    postgres = bench("--url", postgres_server.replace("postgresql://", "postgresql+psycopg://", 1))
+    postgres = bench("--url", postgres_server.replace("postgresql://", "postgresql+psycopg://", 1), "--tablespace", "pg_default")
     assert "postgresql: 160 accounts" in postgres and f"digest {digest}" in postgres
+    assert re.search(r"^  stored: \d+\.\d GiB in tablespace pg_default$", postgres, re.MULTILINE)
