@@ -390,11 +390,51 @@ def test_day_indexes_on_postgresql_only(warehouse: Warehouse) -> None:
             ("etl_account_coverage", "(snapshot_date)"),
             ("fact_account_daily", "(snapshot_date)"),
             ("fact_news_mention", "(published_on)"),
-            ("fact_post_daily_increase", "(snapshot_date)"),
-            ("fact_post_metrics_daily", "(snapshot_date)"),
+            ("fact_post_metrics_daily", "(snapshot_date)"),  # fact_post_daily_increase's went with 015
         ]
     else:
         assert warehouse.query("SELECT index_name FROM duckdb_indexes()") == []
+
+
+@pytest.mark.parametrize("engine", ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_post_increases_are_rekeyed_by_day_first_and_keep_their_rows(engine: str, request: pytest.FixtureRequest,
+                                                                    tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """015 (PostgreSQL) and 016 (DuckDB) lead fact_post_daily_increase's key with the day, so that a night's increases
+    are appended at the key's end instead of scattered across a year of posts; the rows already there stay, with the
+    columns in their order, and the key still refuses a post's second row for a day."""
+    url = f"duckdb:///{tmp_path / 'warehouse.duckdb'}" if engine == "duckdb" else request.getfixturevalue("pg_url")
+    before = tmp_path / "migrations"
+    before.mkdir()
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if path.name < "015":
+            (before / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    warehouse = Warehouse(url)
+    try:
+        monkeypatch.setattr(warehouse_module, "MIGRATIONS_DIR", before)
+        warehouse.migrate()
+        rows = [("x", "t1", DAY, "x:A:0", None, None), ("youtube", "v1", DAY, "youtube:A:0", 7, 120),
+                ("youtube", "v1", date(2026, 11, 3), "youtube:A:0", -1, 30)]
+        with warehouse.transaction() as conn:
+            for row in rows:
+                conn.execute(sa.text("INSERT INTO fact_post_daily_increase VALUES (:p, :i, :d, :a, :e, :v)"),
+                             dict(zip("pidaev", row, strict=True)))
+        monkeypatch.setattr(warehouse_module, "MIGRATIONS_DIR", MIGRATIONS_DIR)
+        assert warehouse.migrate() == ["015_post_increase_key_by_day_postgresql", "016_post_increase_key_by_day_duckdb"]
+        if engine == "postgresql":
+            key = warehouse.query("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                                  "WHERE conrelid = 'fact_post_daily_increase'::regclass AND contype = 'p'")
+            assert key == [("PRIMARY KEY (snapshot_date, platform, platform_post_id)",)]
+            assert warehouse.query("SELECT indexname FROM pg_indexes WHERE tablename = 'fact_post_daily_increase'") == [
+                ("fact_post_daily_increase_pkey",)]
+        else:
+            key = warehouse.query("SELECT constraint_text FROM duckdb_constraints() "
+                                  "WHERE table_name = 'fact_post_daily_increase' AND constraint_type = 'PRIMARY KEY'")
+            assert key == [("PRIMARY KEY(snapshot_date, platform, platform_post_id)",)]
+        assert [tuple(r) for r in warehouse.query("SELECT * FROM fact_post_daily_increase ORDER BY snapshot_date, platform")] == rows
+        with pytest.raises(sa.exc.IntegrityError), warehouse.transaction() as conn:
+            conn.execute(sa.text("INSERT INTO fact_post_daily_increase VALUES ('x', 't1', :d, 'x:A:0', 1, 1)"), {"d": DAY})
+    finally:
+        warehouse.dispose()
 
 
 def test_an_empty_frame_is_merged_without_a_staging_table(warehouse: Warehouse) -> None:
