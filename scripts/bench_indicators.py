@@ -14,7 +14,8 @@ backend that ran it) against the target (10 s on DuckDB, 20 s on PostgreSQL).
 
 ``--keep NAME`` keeps the filled warehouse (DuckDB: the file NAME; PostgreSQL: the database NAME) and fills it only
 when it does not exist yet; the day's computation is then rolled back, so that runs of other versions of the models
-(e.g. before and after a change, each from its own checkout) time the same rows. ``--stale-statistics`` leaves the tables as a first night finds them on PostgreSQL (never analyzed before the load);
+(e.g. before and after a change, each from its own checkout) time the same rows. A checkout with newer migrations
+applies them to the kept warehouse first (016 rebuilds a table): time the older checkout first, or keep a copy each. ``--stale-statistics`` leaves the tables as a first night finds them on PostgreSQL (never analyzed before the load);
 ``--tablespace NAME`` (PostgreSQL) creates the database in that tablespace, e.g. one on a compressed filesystem when
 the year does not fit the disk uncompressed; ``--explain DIR`` also writes each model's EXPLAIN ANALYZE (PostgreSQL) to DIR (timed models are not explained).
 """
@@ -192,6 +193,8 @@ def main() -> None:
     args.history_days = max(args.history_days, 2)
     if args.articles is None:
         args.articles = args.accounts * 5
+    if args.tablespace and not (args.url or "").startswith("postgresql"):
+        parser.error("--tablespace is for a PostgreSQL --url")
     if args.url and args.url.startswith("postgresql"):  # a database of its own next to the given one
         database = args.keep or f"pantau_bench_indicators_{os.getpid()}"
         admin = Warehouse(args.url)
@@ -208,7 +211,7 @@ def main() -> None:
         print(f"{warehouse.dialect}: {args.accounts:,} accounts, {args.snapshots:,} snapshots a night, "
               f"{args.articles:,} articles a day, {args.history_days} nights; load average {load_average()}", flush=True)
         if exists:
-            print(f"  reusing the history of {args.keep} (the same options filled it)")
+            print(f"  reusing the history of {args.keep} (the same options filled it): {stored(warehouse)}")
         else:
             fill_history(warehouse, args)
         compute_day(warehouse, args)

@@ -35,3 +35,9 @@ def test_same_day_on_both_engines_from_a_kept_history(postgres_server: str, tmp_
     postgres = bench("--url", postgres_server.replace("postgresql://", "postgresql+psycopg://", 1), "--tablespace", "pg_default")
     assert "postgresql: 160 accounts" in postgres and f"digest {digest}" in postgres
     assert re.search(r"^  stored: \d+\.\d GiB in tablespace pg_default$", postgres, re.MULTILINE)
+
+
+def test_a_tablespace_is_refused_without_postgresql() -> None:
+    done = subprocess.run([sys.executable, str(SCRIPT), *SMALL, "--tablespace", "pg_default"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1] == "bench_indicators.py: error: --tablespace is for a PostgreSQL --url"
